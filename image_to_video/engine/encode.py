@@ -1,0 +1,132 @@
+"""Encoders: H.264 in MP4 or QuickTime, and looping GIF with one palette.
+
+Each encoder writes to a temporary file beside the target and renames it on
+success, so a failed or canceled render never leaves a half-written video.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from fractions import Fraction
+
+import av
+import numpy as np
+from PIL import Image
+
+CONTENT_TYPES = {"mp4": "video/mp4", "mov": "video/quicktime", "gif": "image/gif"}
+
+
+class _Encoder:
+    pixel_format = "yuv420p"
+
+    def __init__(self, path: str | os.PathLike, container_format: str, options: dict | None = None) -> None:
+        self.path = os.fspath(path)
+        directory = os.path.dirname(os.path.abspath(self.path))
+        os.makedirs(directory, exist_ok=True)
+        fd, self._tmp = tempfile.mkstemp(dir=directory, prefix=".partial-", suffix=os.path.splitext(self.path)[1])
+        os.close(fd)
+        self.container = av.open(self._tmp, "w", format=container_format, options=options or {})
+        self._pts = 0
+        self._closed = False
+
+    def _mux(self, frame: av.VideoFrame | None) -> None:
+        for packet in self.stream.encode(frame):
+            self.container.mux(packet)
+
+    def write(self, frame: av.VideoFrame) -> None:
+        frame.pts = self._pts
+        self._pts += 1
+        self._mux(frame)
+
+    def close(self) -> None:
+        """Flush, finish the container and move it into place."""
+        if self._closed:
+            return
+        try:
+            self._mux(None)
+            self.container.close()
+        except BaseException:
+            self.abort()
+            raise
+        self._closed = True
+        os.replace(self._tmp, self.path)
+
+    def abort(self) -> None:
+        """Drop everything written so far."""
+        self._closed = True
+        try:
+            self.container.close()
+        except Exception:  # noqa: BLE001 - the file is deleted anyway
+            pass
+        if os.path.exists(self._tmp):
+            os.unlink(self._tmp)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
+class H264Encoder(_Encoder):
+    """libx264, yuv420p, BT.601 limited range (what OpenCV's I420 produces)."""
+
+    def __init__(self, path, *, container_format: str, width: int, height: int, fps: int,
+                 crf: int, preset: str, threads: int = 0) -> None:
+        # +faststart moves the index to the front so a browser plays while downloading.
+        super().__init__(path, container_format, {"movflags": "+faststart"})
+        stream = self.container.add_stream("libx264", rate=Fraction(fps, 1))
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.options = {"crf": str(crf), "preset": preset}
+        ctx = stream.codec_context
+        ctx.thread_count = threads  # 0: libx264 picks (frame threads on every core)
+        ctx.colorspace, ctx.color_range = 6, 1  # SMPTE 170M (BT.601) matrix, limited ("tv") range
+        ctx.color_primaries, ctx.color_trc = 1, 1  # sRGB photos have BT.709 primaries
+        self.stream = stream
+
+    def frame(self, data: np.ndarray) -> av.VideoFrame:
+        return av.VideoFrame.from_ndarray(data, format="yuv420p")
+
+
+class GifEncoder(_Encoder):
+    """GIF through one palette chosen from the photo itself, looping forever.
+
+    Every frame is a resampling of the same photo, so the photo's own colours
+    are the right palette: chosen once (median cut), applied to every frame
+    with Floyd-Steinberg dithering. No per-frame palette flicker.
+    """
+
+    pixel_format = "rgb24"
+
+    def __init__(self, path, *, width: int, height: int, fps: int, palette_source: np.ndarray) -> None:
+        super().__init__(path, "gif", {"loop": "0"})
+        stream = self.container.add_stream("gif", rate=Fraction(fps, 1))
+        stream.width, stream.height, stream.pix_fmt = width, height, "pal8"
+        self.stream = stream
+        sample = Image.fromarray(palette_source)
+        sample.thumbnail((512, 512), Image.Resampling.BOX)
+        self._palette_image = sample.quantize(colors=256, method=Image.Quantize.MEDIANCUT)
+        rgb = np.zeros((256, 3), np.uint8)
+        flat = np.frombuffer(bytes(self._palette_image.getpalette("RGB")), np.uint8).reshape(-1, 3)[:256]
+        rgb[: len(flat)] = flat
+        # PyAV reads pal8 palette rows as big-endian ARGB.
+        self._palette = np.hstack([np.full((256, 1), 255, np.uint8), rgb])
+
+    def frame(self, data: np.ndarray) -> av.VideoFrame:
+        indices = Image.fromarray(data).quantize(palette=self._palette_image, dither=Image.Dither.FLOYDSTEINBERG)
+        return av.VideoFrame.from_ndarray((np.asarray(indices, np.uint8), self._palette), format="pal8")
+
+
+def open_encoder(path, *, output_format: str, width: int, height: int, fps: int, crf: int, preset: str,
+                 palette_source: np.ndarray | None = None, threads: int = 0) -> _Encoder:
+    """The encoder for ``output_format`` (``mp4``, ``mov`` or ``gif``)."""
+    if output_format == "gif":
+        if palette_source is None:
+            raise ValueError("a GIF needs a palette source image")
+        return GifEncoder(path, width=width, height=height, fps=fps, palette_source=palette_source)
+    return H264Encoder(path, container_format=output_format, width=width, height=height, fps=fps,
+                       crf=crf, preset=preset, threads=threads)

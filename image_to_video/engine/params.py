@@ -1,0 +1,111 @@
+"""Render parameters and their limits, validated in one place.
+
+The service's API and the CLI both build :class:`MotionParams`; whatever they
+accept, the engine accepts too, because both go through :meth:`validate`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field
+
+from .errors import InvalidParameter
+
+MOTION_TYPES = ("zoom", "pan", "rotation", "complex")
+DIRECTIONS: dict[str, tuple[str, ...]] = {
+    "zoom": ("in", "out"),
+    "pan": ("left", "right", "up", "down"),
+    "rotation": ("left", "right"),
+    "complex": ("in", "out", "left", "right", "up", "down"),
+}
+DEFAULT_DIRECTION = {"zoom": "in", "pan": "right", "rotation": "right", "complex": "in"}
+OUTPUT_FORMATS = ("mp4", "mov", "gif")
+PRESETS = (
+    "ultrafast", "superfast", "veryfast", "faster", "fast",
+    "medium", "slow", "slower", "veryslow",
+)
+
+MIN_SIZE, MAX_SIZE = 64, 1920
+MIN_DURATION, MAX_DURATION = 1.0, 10.0
+MIN_FPS, MAX_FPS = 1, 60
+DEFAULT_FPS = {"mp4": 30, "mov": 30, "gif": 15}
+DEFAULT_CRF = 20
+DEFAULT_PRESET = "veryfast"
+
+
+@dataclass(frozen=True)
+class MotionParams:
+    """What to render: the camera move, the clip length and the output frame."""
+
+    motion_type: str = "zoom"
+    motion_direction: str | None = None
+    motion_strength: int = 50
+    duration: float = 3.0
+    width: int = 1080
+    height: int = 1080
+    output_format: str = "mp4"
+    fps: int | None = None
+    crf: int = DEFAULT_CRF
+    preset: str = DEFAULT_PRESET
+    extra: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def validate(self) -> MotionParams:
+        """Return a copy with defaults filled in, or raise InvalidParameter."""
+        if self.motion_type not in MOTION_TYPES:
+            raise InvalidParameter(
+                "motionType", f"must be one of {', '.join(MOTION_TYPES)}, not {self.motion_type!r}"
+            )
+        direction = self.motion_direction or DEFAULT_DIRECTION[self.motion_type]
+        allowed = DIRECTIONS[self.motion_type]
+        if direction not in allowed:
+            raise InvalidParameter(
+                "motionDirection",
+                f"{direction!r} does not apply to {self.motion_type}; use one of {', '.join(allowed)}",
+            )
+        _check_int("motionStrength", self.motion_strength, 1, 100)
+        _check_number("duration", self.duration, MIN_DURATION, MAX_DURATION)
+        _check_int("width", self.width, MIN_SIZE, MAX_SIZE)
+        _check_int("height", self.height, MIN_SIZE, MAX_SIZE)
+        if self.output_format not in OUTPUT_FORMATS:
+            raise InvalidParameter(
+                "outputFormat", f"must be one of {', '.join(OUTPUT_FORMATS)}, not {self.output_format!r}"
+            )
+        if self.output_format in ("mp4", "mov"):
+            for name, value in (("width", self.width), ("height", self.height)):
+                if value % 2:
+                    raise InvalidParameter(name, f"must be even for {self.output_format} (H.264 4:2:0), got {value}")
+        fps = DEFAULT_FPS[self.output_format] if self.fps is None else self.fps
+        _check_int("fps", fps, MIN_FPS, MAX_FPS)
+        _check_int("crf", self.crf, 0, 51)
+        if self.preset not in PRESETS:
+            raise InvalidParameter("preset", f"must be one of {', '.join(PRESETS)}")
+        values = asdict(self)
+        values.update(motion_direction=direction, fps=fps, duration=float(self.duration))
+        return MotionParams(**values)
+
+    @property
+    def frame_count(self) -> int:
+        """Exactly round(duration × fps) frames, never fewer than one."""
+        return max(1, round(self.duration * (self.fps or DEFAULT_FPS[self.output_format])))
+
+    @classmethod
+    def for_output(cls, out_path: str | os.PathLike, **kwargs) -> MotionParams:
+        """Params whose container is taken from the output file's extension."""
+        ext = os.path.splitext(os.fspath(out_path))[1].lower().lstrip(".")
+        if ext not in OUTPUT_FORMATS:
+            raise InvalidParameter("OUT", f"extension must be .mp4, .mov or .gif, not {ext or 'none'!r}")
+        return cls(output_format=ext, **kwargs)
+
+
+def _check_int(name: str, value: object, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidParameter(name, f"must be a whole number, got {value!r}")
+    if not low <= value <= high:
+        raise InvalidParameter(name, f"must be between {low} and {high}, got {value}")
+
+
+def _check_number(name: str, value: object, low: float, high: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        raise InvalidParameter(name, f"must be a number, got {value!r}")
+    if not low <= value <= high:
+        raise InvalidParameter(name, f"must be between {low:g} and {high:g}, got {value:g}")

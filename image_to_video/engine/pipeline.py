@@ -1,0 +1,106 @@
+"""One call from a photo to a finished video file, streamed frame by frame.
+
+A render thread warps frame ``i+1`` while the calling thread hands frame ``i``
+to the encoder (OpenCV and libx264 both release the GIL), through a queue of a
+few frames, so memory stays flat however long the clip is.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .encode import CONTENT_TYPES, open_encoder
+from .errors import RenderCanceled
+from .motion import motion_path
+from .params import MotionParams
+from .render import FrameRenderer, prescale_image, prescale_size
+from .source import Source, load_image, probe_image
+
+ProgressCallback = Callable[[float], None]
+CancelCheck = Callable[[], bool]
+QUEUE_FRAMES = 4
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    path: str
+    output_format: str
+    content_type: str
+    width: int
+    height: int
+    fps: int
+    frame_count: int
+    duration: float
+    size: int
+
+
+def render_video(source: Source, out_path: str | os.PathLike, params: MotionParams, *,
+                 on_progress: ProgressCallback | None = None,
+                 should_cancel: CancelCheck | None = None) -> RenderResult:
+    """Render ``params`` from ``source`` into ``out_path``.
+
+    ``on_progress(fraction)`` is called after every encoded frame;
+    ``should_cancel()`` is asked between frames, and a true answer stops the
+    render, deletes the partial file and raises :class:`RenderCanceled`.
+    """
+    params = params.validate()
+    info = probe_image(source)
+    path = motion_path(params.motion_type, params.motion_direction, params.motion_strength,
+                       params.width, params.height)
+    wanted = prescale_size(path, *info.oriented_size, params.width, params.height)
+    rgb = prescale_image(load_image(source, min_size=wanted), wanted)
+    encoder = open_encoder(out_path, output_format=params.output_format, width=params.width,
+                           height=params.height, fps=params.fps, crf=params.crf, preset=params.preset,
+                           palette_source=rgb)
+    renderer = FrameRenderer(rgb, path, params.width, params.height, params.frame_count,
+                             encoder.pixel_format)
+    del rgb
+    total = params.frame_count
+    frames: queue.Queue = queue.Queue(maxsize=QUEUE_FRAMES)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for i in range(total):
+                if stop.is_set():
+                    return
+                item = encoder.frame(renderer.render(i))
+                while not stop.is_set():
+                    try:
+                        frames.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+        except BaseException as exc:  # handed to the consumer, which re-raises
+            frames.put(exc)
+
+    worker = threading.Thread(target=produce, name="render-frames", daemon=True)
+    worker.start()
+    try:
+        for i in range(total):
+            if should_cancel is not None and should_cancel():
+                raise RenderCanceled("the render was canceled")
+            item = frames.get()
+            if isinstance(item, BaseException):
+                raise item
+            encoder.write(item)
+            if on_progress is not None:
+                on_progress((i + 1) / total)
+        encoder.close()
+    except BaseException:
+        stop.set()
+        encoder.abort()
+        raise
+    finally:
+        stop.set()
+        worker.join(timeout=5)
+
+    return RenderResult(
+        path=os.fspath(out_path), output_format=params.output_format,
+        content_type=CONTENT_TYPES[params.output_format], width=params.width, height=params.height,
+        fps=params.fps, frame_count=total, duration=total / params.fps, size=os.path.getsize(out_path),
+    )
