@@ -83,13 +83,22 @@ class H264Encoder(_Encoder):
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.options = {"crf": str(crf), "preset": preset}
         ctx = stream.codec_context
-        ctx.thread_count = threads  # 0: libx264 picks (frame threads on every core)
+        ctx.thread_count = threads  # 0: one per core
+        # PyAV defaults to SLICE, which libavcodec maps to x264's slower sliced threads;
+        # AUTO gives frame threads like the ffmpeg CLI (about 25 % faster here).
+        ctx.thread_type = "AUTO"
         ctx.colorspace, ctx.color_range = 6, 1  # SMPTE 170M (BT.601) matrix, limited ("tv") range
         ctx.color_primaries, ctx.color_trc = 1, 1  # sRGB photos have BT.709 primaries
         self.stream = stream
 
-    def frame(self, data: np.ndarray) -> av.VideoFrame:
-        return av.VideoFrame.from_ndarray(data, format="yuv420p")
+    def blank(self) -> tuple[av.VideoFrame, list[np.ndarray]]:
+        """A new frame and writable views of its Y, U, V planes, to render into without a copy."""
+        frame = av.VideoFrame(self.stream.width, self.stream.height, "yuv420p")
+        views = []
+        for plane in frame.planes:
+            rows = np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)
+            views.append(rows[:, : plane.width])
+        return frame, views
 
 
 class GifEncoder(_Encoder):
@@ -116,7 +125,7 @@ class GifEncoder(_Encoder):
         # PyAV reads pal8 palette rows as big-endian ARGB.
         self._palette = np.hstack([np.full((256, 1), 255, np.uint8), rgb])
 
-    def frame(self, data: np.ndarray) -> av.VideoFrame:
+    def frame_from_rgb(self, data: np.ndarray) -> av.VideoFrame:
         indices = Image.fromarray(data).quantize(palette=self._palette_image, dither=Image.Dither.FLOYDSTEINBERG)
         return av.VideoFrame.from_ndarray((np.asarray(indices, np.uint8), self._palette), format="pal8")
 

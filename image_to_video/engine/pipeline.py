@@ -68,7 +68,11 @@ def render_video(source: Source, out_path: str | os.PathLike, params: MotionPara
             for i in range(total):
                 if stop.is_set():
                     return
-                item = encoder.frame(renderer.render(i))
+                if encoder.pixel_format == "yuv420p":
+                    item, planes = encoder.blank()
+                    renderer.render(i, planes)
+                else:
+                    item = encoder.frame_from_rgb(renderer.render(i)[0])
                 while not stop.is_set():
                     try:
                         frames.put(item, timeout=0.1)

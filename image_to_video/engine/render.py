@@ -20,7 +20,8 @@ import numpy as np
 from .motion import Camera, MotionPath
 
 SAMPLES = 256  # points of the path checked when sizing the base zoom
-EDGE_MARGIN = 2.0  # source pixels kept clear of the edge, for bilinear taps
+EDGE_MARGIN = 3.0  # source pixels kept clear of the edge, for the interpolation taps
+INTERPOLATION = cv2.INTER_LINEAR
 
 
 def required_base_zoom(path: MotionPath, src_w: float, src_h: float, width: int, height: int) -> float:
@@ -106,18 +107,23 @@ class FrameRenderer:
         t = 0.0 if self.frame_count == 1 else index / (self.frame_count - 1)
         return camera_matrix(self.path(t), self.base_zoom, self.src_w, self.src_h, self.width, self.height)
 
-    def render(self, index: int) -> np.ndarray:
+    def render(self, index: int, out: list[np.ndarray] | None = None) -> list[np.ndarray]:
+        """Warp frame ``index`` into ``out`` (plane arrays, e.g. views of an AVFrame).
+
+        yuv420p: ``[Y (h, w), U (h/2, w/2), V (h/2, w/2)]``; rgb24: ``[(h, w, 3)]``.
+        Row strides may exceed the width (libav pads lines); OpenCV honours them.
+        """
         m = self.matrix(index)
-        flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
         width, height = self.width, self.height
         if self.pixel_format == "rgb24":
-            return cv2.warpAffine(self._rgb, m, (width, height), flags=flags, borderMode=cv2.BORDER_CONSTANT)
-        out = np.empty((height * 3 // 2, width), np.uint8)
-        cv2.warpAffine(self._y, m, (width, height), dst=out[:height], flags=flags, borderMode=cv2.BORDER_CONSTANT)
-        mc = _chroma_matrix(m)
-        quarter = (height // 2) * (width // 2)
-        planes = out[height:].reshape(-1)
-        for k, plane in enumerate((self._u, self._v)):
-            dst = planes[k * quarter:(k + 1) * quarter].reshape(height // 2, width // 2)
-            cv2.warpAffine(plane, mc, (width // 2, height // 2), dst=dst, flags=flags, borderMode=cv2.BORDER_CONSTANT)
+            sources, matrices, sizes = [self._rgb], [m], [(width, height)]
+        else:
+            mc = _chroma_matrix(m)
+            sources, matrices = [self._y, self._u, self._v], [m, mc, mc]
+            sizes = [(width, height), (width // 2, height // 2), (width // 2, height // 2)]
+        if out is None:
+            out = [np.empty((h, w) + src.shape[2:], np.uint8) for src, (w, h) in zip(sources, sizes)]
+        for src, matrix, size, dst in zip(sources, matrices, sizes, out):
+            cv2.warpAffine(src, matrix, size, dst=dst, flags=INTERPOLATION | cv2.WARP_INVERSE_MAP,
+                           borderMode=cv2.BORDER_CONSTANT)
         return out

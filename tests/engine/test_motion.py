@@ -8,7 +8,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from image_to_video.engine import MotionParams, render_video
-from image_to_video.engine.motion import PAN_PER_STRENGTH, ROTATION_DEG_PER_STRENGTH, ZOOM_PER_STRENGTH
+from image_to_video.engine.motion import PAN_PER_STRENGTH, ROTATION_DEG_PER_STRENGTH, ZOOM_PER_STRENGTH, ease
 from tests.engine.conftest import textured
 from tests.videos import decode_frames, luma
 
@@ -80,7 +80,7 @@ def test_motion_is_smooth_in_time(tmp_path):
               for a, b in zip(frames, frames[1:])]
     n = len(frames) - 1
     travel = PAN_PER_STRENGTH * 0.4 * 192
-    expected = [-travel * (math.cos(math.pi * i / n) - math.cos(math.pi * (i + 1) / n)) / 2 for i in range(n)]
+    expected = [-travel * (ease((i + 1) / n) - ease(i / n)) for i in range(n)]
     residual = np.sqrt(np.mean((np.array(shifts) - np.array(expected)) ** 2))
     assert residual < 0.12
 
