@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AirwaveConfig(AppConfig):
+    name = "airwave"
+    verbose_name = "AIrWAVE platform"

@@ -1,0 +1,59 @@
+"""The asset library: stored files with tags, categories and metadata."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Category(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Asset(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    client = models.ForeignKey("airwave.Client", on_delete=models.CASCADE, related_name="assets")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assets")
+    job = models.OneToOneField("image_to_video.Job", null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="asset")  # one asset per job, enforced by the database
+    file = models.FileField(max_length=500)
+    name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    duration = models.FloatField(null=True, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="assets")
+    categories = models.ManyToManyField(Category, blank=True, related_name="assets")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["client", "-created_at"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def file_url(self) -> str:
+        """A presigned URL on S3, the members-only media URL on local storage."""
+        return self.file.storage.url(self.file.name)

@@ -1,0 +1,26 @@
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
+from rest_framework import serializers
+
+from .models import Asset
+
+
+@extend_schema_serializer(component_name="Asset")
+class AssetOut(serializers.ModelSerializer):
+    assetId = serializers.UUIDField(source="id", read_only=True)
+    clientId = serializers.UUIDField(source="client_id", read_only=True)
+    userId = serializers.IntegerField(source="user_id", read_only=True)
+    contentType = serializers.CharField(source="content_type", read_only=True)
+    url = serializers.SerializerMethodField()
+    tags = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
+    categories = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
+    createdAt = serializers.DateTimeField(source="created_at", read_only=True)
+
+    class Meta:
+        model = Asset
+        fields = ["assetId", "clientId", "userId", "name", "contentType", "size", "width", "height", "duration",
+                  "url", "tags", "categories", "metadata", "createdAt"]
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, asset: Asset) -> str:
+        return asset.file_url()

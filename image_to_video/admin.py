@@ -1,0 +1,109 @@
+"""Job inspection for operators: read-only where editing would break invariants."""
+
+from django.contrib import admin, messages
+from django.utils.html import format_html
+
+from . import services
+from .models import Job, WebhookEvent
+
+
+class WebhookEventInline(admin.TabularInline):
+    model = WebhookEvent
+    extra = 0
+    can_delete = False
+    fields = ["webhook_id", "received_at", "processed_at", "attempts", "error", "body"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Job)
+class JobAdmin(admin.ModelAdmin):
+    list_display = ["id", "status", "progress", "provider", "client", "user", "motion_type", "created_at",
+                    "render_seconds"]
+    list_filter = ["status", "provider", "client", "motion_type", "output_format"]
+    search_fields = ["id", "provider_task_id", "user__username", "user__email"]
+    date_hierarchy = "created_at"
+    list_select_related = ["client", "user"]
+    inlines = [WebhookEventInline]
+    actions = ["cancel_jobs", "retry_jobs", "recreate_assets"]
+    readonly_fields = ["id", "client", "user", "status", "progress", "provider", "provider_task_id",
+                       "provider_request", "motion_type", "motion_direction", "motion_strength", "duration",
+                       "output_format", "width", "height", "prompt_text", "source_preview", "source_image",
+                       "output_path", "video_preview", "asset_link", "error_code", "error_message",
+                       "idempotency_key", "created_at", "updated_at", "started_at", "completed_at"]
+    exclude = ["request_fingerprint"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description="duration (s)")
+    def render_seconds(self, job):
+        if job.started_at and job.completed_at:
+            return round((job.completed_at - job.started_at).total_seconds(), 1)
+        return None
+
+    @admin.display(description="source image")
+    def source_preview(self, job):
+        if not job.source_image:
+            return "-"
+        from django.urls import reverse
+
+        return format_html('<img src="{}" style="max-width:360px;max-height:360px" alt="source image">',
+                           reverse("admin-job-source", args=[job.pk]))
+
+    @admin.display(description="video")
+    def video_preview(self, job):
+        asset = getattr(job, "asset", None)
+        if asset is None:
+            return "-"
+        if asset.content_type == "image/gif":
+            return format_html('<img src="{}" style="max-width:480px" alt="generated gif">', asset.file_url())
+        return format_html('<video src="{}" controls style="max-width:480px"></video>', asset.file_url())
+
+    @admin.display(description="asset")
+    def asset_link(self, job):
+        asset = getattr(job, "asset", None)
+        if asset is None:
+            return "-"
+        from django.urls import reverse
+
+        return format_html('<a href="{}">{}</a>', reverse("admin:assets_asset_change", args=[asset.pk]), asset.name)
+
+    @admin.action(description="Cancel selected jobs")
+    def cancel_jobs(self, request, queryset):
+        done = 0
+        for job in queryset:
+            try:
+                services.job_cancel(job)
+                done += 1
+            except services.JobNotCancelable:
+                pass
+        self.message_user(request, f"Canceled {done} job(s).", messages.SUCCESS)
+
+    @admin.action(description="Retry selected failed jobs (as new jobs)")
+    def retry_jobs(self, request, queryset):
+        new = [services.job_retry(job) for job in queryset.filter(status__in=["failed", "canceled"])]
+        self.message_user(request, f"Queued {len(new)} new job(s).", messages.SUCCESS)
+
+    @admin.action(description="Re-create missing assets")
+    def recreate_assets(self, request, queryset):
+        from assets.services import AssetStoreError, asset_create_from_job
+
+        created = failed = 0
+        for job in queryset.filter(status="completed", asset__isnull=True):
+            try:
+                created += asset_create_from_job(job_id=job.pk) is not None
+            except AssetStoreError:
+                failed += 1
+        self.message_user(request, f"Created {created} asset(s); {failed} could not be stored.",
+                          messages.SUCCESS if not failed else messages.WARNING)
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(admin.ModelAdmin):
+    list_display = ["webhook_id", "provider", "task_id", "job", "received_at", "processed_at", "attempts"]
+    search_fields = ["webhook_id", "task_id"]
+    readonly_fields = ["webhook_id", "provider", "task_id", "job", "body", "received_at", "processed_at",
+                       "attempts", "error"]

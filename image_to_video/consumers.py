@@ -1,0 +1,69 @@
+"""One consumer per socket; it joins the group of one client the user belongs to."""
+
+from __future__ import annotations
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from airwave.tenancy import is_member, parse_client_id
+
+from . import events
+
+CLOSE_UNAUTHENTICATED, CLOSE_FORBIDDEN, CLOSE_NOT_FOUND = 4401, 4403, 4404
+
+
+@database_sync_to_async
+def _client_exists(client_id) -> bool:
+    from airwave.models import Client
+
+    return Client.objects.filter(pk=client_id).exists()
+
+
+@database_sync_to_async
+def _unfinished_jobs(client_id) -> list[dict]:
+    from .selectors import unfinished_jobs
+    from .serializers import JobOut
+
+    return JobOut(unfinished_jobs(client_id), many=True).data
+
+
+class ClientJobsConsumer(AsyncJsonWebsocketConsumer):
+    """Server messages: ``job.updated``, ``asset.created``; ``jobs.sync`` on request."""
+
+    group = None
+
+    async def connect(self):
+        events.remember_server_loop()
+        user = self.scope.get("user")
+        client_id = parse_client_id(self.scope["url_route"]["kwargs"]["client_id"])
+        await self.accept()  # accept first so the close code reaches the browser
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        if client_id is None or not await _client_exists(client_id):
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        if not await database_sync_to_async(is_member)(user, client_id):
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.client_id = client_id
+        self.group = events.group_name(client_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+
+    async def disconnect(self, code):
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive_json(self, content, **kwargs):
+        if not self.group:
+            return
+        if isinstance(content, dict) and content.get("type") == "jobs.sync":
+            await self.send_json({"type": "jobs.sync", "jobs": await _unfinished_jobs(self.client_id)})
+        else:
+            await self.send_json({"type": "error", "message": "unknown message; send {\"type\": \"jobs.sync\"}"})
+
+    async def job_updated(self, event):
+        await self.send_json({"type": "job.updated", "job": event["job"]})
+
+    async def asset_created(self, event):
+        await self.send_json({"type": "asset.created", "asset": event["asset"]})

@@ -1,0 +1,125 @@
+"""Jobs and the webhook deliveries that report on them."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.core.files.storage import FileSystemStorage
+from django.db import models
+from django.utils.functional import LazyObject
+
+
+class _UploadStorage(LazyObject):
+    """Local files under UPLOAD_DIR (shared by web and workers): sources and fresh renders."""
+
+    def _setup(self):
+        self._wrapped = FileSystemStorage(location=str(settings.UPLOAD_DIR))
+
+    def deconstruct(self):  # keep migrations free of the machine's path
+        return ("image_to_video.models.upload_storage", [], {})
+
+
+upload_storage = _UploadStorage()
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued"
+    PROCESSING = "processing"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+
+FINAL_STATUSES = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELED})
+# The only moves a job may make; services.transition() enforces them.
+ALLOWED_TRANSITIONS = {
+    JobStatus.QUEUED: frozenset({JobStatus.PROCESSING, JobStatus.FAILED, JobStatus.CANCELED}),
+    JobStatus.PROCESSING: frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELED}),
+}
+
+
+def source_path(job: Job, filename: str) -> str:
+    return f"sources/{job.client_id}/{job.id}{filename[filename.rfind('.'):] if '.' in filename else ''}"
+
+
+class Job(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    client = models.ForeignKey("airwave.Client", on_delete=models.CASCADE, related_name="jobs")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="video_jobs")
+    provider = models.CharField(max_length=20, default="local")
+    provider_task_id = models.CharField(max_length=200, blank=True, default="", db_index=True)
+    provider_request = models.JSONField(default=dict, blank=True, help_text="What was sent to the provider.")
+
+    status = models.CharField(max_length=20, choices=JobStatus.choices, default=JobStatus.QUEUED, db_index=True)
+    progress = models.PositiveSmallIntegerField(default=0)
+
+    motion_type = models.CharField(max_length=20)
+    motion_direction = models.CharField(max_length=20)
+    motion_strength = models.PositiveSmallIntegerField()
+    duration = models.FloatField()
+    output_format = models.CharField(max_length=10)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    prompt_text = models.TextField(blank=True, default="")
+
+    source_image = models.FileField(storage=upload_storage, upload_to=source_path, max_length=300)
+    source_content_type = models.CharField(max_length=50, default="")
+    output_path = models.CharField(max_length=500, blank=True, default="",
+                                   help_text="The rendered video in UPLOAD_DIR until it is stored as an asset.")
+
+    error_code = models.CharField(max_length=50, blank=True, default="")
+    error_message = models.TextField(blank=True, default="")
+
+    idempotency_key = models.CharField(max_length=255, blank=True, default="")
+    request_fingerprint = models.CharField(max_length=64, blank=True, default="")
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["client", "-created_at"])]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "idempotency_key"], condition=~models.Q(idempotency_key=""),
+                                    name="one_job_per_idempotency_key"),
+            models.CheckConstraint(condition=models.Q(progress__lte=100), name="progress_at_most_100"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.motion_type} {self.width}x{self.height} {self.output_format} ({self.status})"
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+    @property
+    def params(self) -> dict:
+        """The generation parameters, camelCase, as on the wire and in asset metadata."""
+        return {
+            "motionType": self.motion_type, "motionStrength": self.motion_strength,
+            "motionDirection": self.motion_direction, "duration": self.duration,
+            "outputFormat": self.output_format, "width": self.width, "height": self.height,
+        }
+
+
+class WebhookEvent(models.Model):
+    """One verified webhook delivery, stored before it is acknowledged."""
+
+    webhook_id = models.CharField(max_length=200, unique=True)
+    provider = models.CharField(max_length=20, default="runway")
+    task_id = models.CharField(max_length=200, blank=True, default="", db_index=True)
+    job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="webhook_events")
+    body = models.JSONField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.webhook_id}"

@@ -1,0 +1,28 @@
+"""Reads of jobs, always scoped to the clients the user belongs to."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from airwave.tenancy import clients_of, parse_client_id
+
+from .models import FINAL_STATUSES, Job
+
+
+def jobs_visible_to(user) -> QuerySet[Job]:
+    return Job.objects.filter(client__in=clients_of(user)).select_related("asset")
+
+
+def jobs_for_client(*, user, client_id, status: str | None = None) -> QuerySet[Job] | None:
+    """The client's jobs, newest first; None when the client is not the user's (or not a client)."""
+    cid = parse_client_id(client_id)
+    if cid is None or not clients_of(user).filter(pk=cid).exists():
+        return None
+    jobs = Job.objects.filter(client_id=cid).select_related("asset").order_by("-created_at")
+    if status:
+        jobs = jobs.filter(status=status)
+    return jobs
+
+
+def unfinished_jobs(client_id) -> QuerySet[Job]:
+    return Job.objects.filter(client_id=client_id).exclude(status__in=FINAL_STATUSES).select_related("asset")

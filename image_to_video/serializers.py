@@ -1,0 +1,195 @@
+"""Wire shapes: GenerateRequest in, JobOut out. camelCase lives only here."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
+from rest_framework import serializers
+
+from airwave.tenancy import clients_of
+
+from .engine import (
+    DIRECTIONS, MOTION_TYPES, OUTPUT_FORMATS, EngineError, InvalidParameter, MotionParams, load_image,
+    probe_image,
+)
+from .models import Job, JobStatus
+from .providers import PROVIDER_NAMES, provider_unavailable_reason
+from .services import SourceImage
+
+DATA_URI = re.compile(r"^data:(?P<type>image/[a-z0-9.+-]+)?(?P<params>(;[a-z0-9=.+-]+)*);base64,(?P<data>.*)$",
+                      re.IGNORECASE | re.DOTALL)
+EXTENSIONS = {"JPEG": "jpg", "MPO": "jpg", "PNG": "png", "WEBP": "webp"}
+
+
+@extend_schema_field({"type": "string", "description": "data:image/…;base64,… URI, or a file in multipart"})
+class SourceImageField(serializers.Field):
+    """A data URI (JSON) or an uploaded file (multipart), checked to be a whole, decodable image."""
+
+    default_error_messages = {
+        "invalid": "Send a data:image/…;base64,… URI or upload a file.",
+        "base64": "The data URI is not valid base64.",
+        "too_large": "The image is larger than {limit} MB.",
+        "empty": "The image is empty.",
+    }
+
+    def to_internal_value(self, value) -> SourceImage:
+        limit = settings.MAX_UPLOAD_BYTES
+        if isinstance(value, UploadedFile):
+            if value.size > limit:
+                self.fail("too_large", limit=limit // (1024 * 1024))
+            data = value.read()
+        elif isinstance(value, str):
+            match = DATA_URI.match(value.strip())
+            if not match:
+                self.fail("invalid")
+            payload = re.sub(r"\s+", "", match["data"])
+            if len(payload) * 3 // 4 > limit + 3:
+                self.fail("too_large", limit=limit // (1024 * 1024))
+            try:
+                data = base64.b64decode(payload, validate=True)
+            except (binascii.Error, ValueError):
+                self.fail("base64")
+        else:
+            self.fail("invalid")
+        if not data:
+            self.fail("empty")
+        if len(data) > limit:
+            self.fail("too_large", limit=limit // (1024 * 1024))
+        try:
+            info = probe_image(data)
+            load_image(data, min_size=(64, 64))  # decodes every byte (JPEGs at 1/8 scale): catches truncation
+        except EngineError as exc:
+            raise serializers.ValidationError(str(exc)[:1].upper() + str(exc)[1:] + ".") from None
+        return SourceImage(data=data, content_type=info.content_type, extension=EXTENSIONS[info.format])
+
+    def to_representation(self, value):
+        return None
+
+
+class GenerateRequest(serializers.Serializer):
+    """POST /api/image-to-video/generate."""
+
+    sourceImage = SourceImageField()
+    motionType = serializers.ChoiceField(choices=MOTION_TYPES, default="zoom")
+    motionStrength = serializers.IntegerField(min_value=1, max_value=100, default=50)
+    motionDirection = serializers.ChoiceField(
+        choices=sorted({d for ds in DIRECTIONS.values() for d in ds}), required=False, allow_null=True)
+    duration = serializers.FloatField(min_value=1, max_value=10, default=3)
+    outputFormat = serializers.ChoiceField(choices=OUTPUT_FORMATS, default="mp4")
+    width = serializers.IntegerField(min_value=64, max_value=1920, default=1080)
+    height = serializers.IntegerField(min_value=64, max_value=1920, default=1080)
+    clientId = serializers.UUIDField(required=False, allow_null=True)
+    provider = serializers.ChoiceField(choices=PROVIDER_NAMES, required=False, allow_null=True)
+    promptText = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
+
+    def to_internal_value(self, data):
+        if hasattr(data, "keys"):
+            unknown = sorted(set(data.keys()) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().to_internal_value(data)
+
+    def validate_clientId(self, value):
+        if value is None:
+            return None
+        client = clients_of(self.context["request"].user).filter(pk=value).first()
+        if client is None:
+            raise serializers.ValidationError("Not a client you belong to.")
+        return client
+
+    def validate_provider(self, value):
+        value = value or settings.IMAGE_TO_VIDEO_PROVIDER
+        reason = provider_unavailable_reason(value)
+        if reason:
+            raise serializers.ValidationError(reason[:1].upper() + reason[1:] + ".")
+        return value
+
+    def validate(self, attrs):
+        client = attrs.get("clientId")
+        if client is None:
+            clients = list(clients_of(self.context["request"].user)[:2])
+            if not clients:
+                raise serializers.ValidationError({"clientId": ["You do not belong to any client."]})
+            if len(clients) > 1:
+                raise serializers.ValidationError(
+                    {"clientId": ["Required: you belong to several clients; say which one."]})
+            client = clients[0]
+        try:
+            params = MotionParams(
+                motion_type=attrs["motionType"], motion_direction=attrs.get("motionDirection"),
+                motion_strength=attrs["motionStrength"], duration=float(attrs["duration"]),
+                width=attrs["width"], height=attrs["height"], output_format=attrs["outputFormat"],
+            ).validate()
+        except InvalidParameter as exc:
+            raise serializers.ValidationError({exc.param: [exc.message[:1].upper() + exc.message[1:] + "."]}) from None
+        provider = attrs.get("provider") or self.validate_provider(None)
+        return {"client": client, "params": params, "source": attrs["sourceImage"], "provider": provider,
+                "prompt_text": attrs.get("promptText", "")}
+
+
+class JobParamsOut(serializers.Serializer):
+    motionType = serializers.CharField(source="motion_type")
+    motionStrength = serializers.IntegerField(source="motion_strength")
+    motionDirection = serializers.CharField(source="motion_direction")
+    duration = serializers.FloatField()
+    outputFormat = serializers.CharField(source="output_format")
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+
+
+class JobErrorOut(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+@extend_schema_serializer(component_name="Job")
+class JobOut(serializers.ModelSerializer):
+    jobId = serializers.UUIDField(source="id", read_only=True)
+    clientId = serializers.UUIDField(source="client_id", read_only=True)
+    userId = serializers.IntegerField(source="user_id", read_only=True)
+    status = serializers.ChoiceField(choices=JobStatus.choices, read_only=True)
+    params = serializers.SerializerMethodField()
+    error = serializers.SerializerMethodField()
+    createdAt = serializers.DateTimeField(source="created_at", read_only=True)
+    updatedAt = serializers.DateTimeField(source="updated_at", read_only=True)
+    completedAt = serializers.DateTimeField(source="completed_at", read_only=True)
+    assetId = serializers.SerializerMethodField()
+    videoUrl = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Job
+        fields = ["jobId", "clientId", "userId", "status", "progress", "provider", "params", "error",
+                  "createdAt", "updatedAt", "completedAt", "assetId", "videoUrl"]
+
+    @extend_schema_field(JobParamsOut)
+    def get_params(self, job: Job) -> dict:
+        return JobParamsOut(job).data
+
+    @extend_schema_field(JobErrorOut(allow_null=True))
+    def get_error(self, job: Job) -> dict | None:
+        if not job.error_code and not job.error_message:
+            return None
+        return {"code": job.error_code or "error", "message": job.error_message}
+
+    @extend_schema_field(OpenApiTypes.UUID)
+    def get_assetId(self, job: Job) -> str | None:
+        asset = _asset_of(job)
+        return str(asset.pk) if asset else None
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_videoUrl(self, job: Job) -> str | None:
+        asset = _asset_of(job)
+        return asset.file_url() if asset else None
+
+
+def _asset_of(job: Job):
+    try:
+        return job.asset
+    except Job.asset.RelatedObjectDoesNotExist:
+        return None

@@ -1,0 +1,16 @@
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from .api import JobViewSet
+from .webhooks import RunwayWebhookView
+
+router = SimpleRouter(trailing_slash="/?")
+router.register("jobs", JobViewSet, basename="job")
+
+urlpatterns = [
+    path("generate", JobViewSet.as_view({"post": "generate"}), name="job-generate"),
+    path("generate/", JobViewSet.as_view({"post": "generate"})),
+    path("webhook", RunwayWebhookView.as_view(), name="webhook"),
+    path("webhook/", RunwayWebhookView.as_view()),
+    *router.urls,
+]

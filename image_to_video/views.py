@@ -1,0 +1,41 @@
+"""The page for people: server-rendered, talks only to the public API and the socket."""
+
+import json
+
+from django.conf import settings
+from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, render
+
+from airwave.tenancy import clients_of
+
+from .engine import DEFAULT_DIRECTION, DIRECTIONS, MOTION_TYPES, OUTPUT_FORMATS
+from .providers import PROVIDER_NAMES, provider_unavailable_reason
+
+
+@login_required
+def index(request):
+    providers = [p for p in PROVIDER_NAMES if provider_unavailable_reason(p) is None]
+    return render(request, "image_to_video/index.html", {
+        "clients": list(clients_of(request.user)),
+        "providers": providers,
+        "default_provider": settings.IMAGE_TO_VIDEO_PROVIDER,
+        "motion_types": MOTION_TYPES,
+        "output_formats": OUTPUT_FORMATS,
+        "directions_json": json.dumps({"directions": DIRECTIONS, "defaults": DEFAULT_DIRECTION}),
+    })
+
+
+@staff_member_required
+def admin_job_source(request, job_id):
+    """The job's source image, for the admin's job page."""
+    from .models import Job
+
+    job = get_object_or_404(Job, pk=job_id)
+    if not job.source_image:
+        raise Http404
+    try:
+        return FileResponse(job.source_image.open("rb"), content_type=job.source_content_type or None)
+    except FileNotFoundError:
+        raise Http404 from None
