@@ -2,6 +2,7 @@ from rest_framework.routers import SimpleRouter
 
 from .api import AssetViewSet
 
-router = SimpleRouter(trailing_slash="/?")
+router = SimpleRouter()
+router.trailing_slash = "/?"  # the contract's routes have no slash; accept both
 router.register("", AssetViewSet, basename="asset")
 urlpatterns = router.urls

@@ -4,7 +4,8 @@ from rest_framework.routers import SimpleRouter
 from .api import JobViewSet
 from .webhooks import RunwayWebhookView
 
-router = SimpleRouter(trailing_slash="/?")
+router = SimpleRouter()
+router.trailing_slash = "/?"  # the contract's routes have no slash; accept both
 router.register("jobs", JobViewSet, basename="job")
 
 urlpatterns = [

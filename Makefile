@@ -1,0 +1,41 @@
+# Every target uses the virtualenv .venv in the repo root, creating it when missing.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+EMBEDDED := env -u DATABASE_URL -u REDIS_URL -u CELERY_BROKER_URL -u AWS_STORAGE_BUCKET_NAME
+
+.PHONY: install demo serve test lint bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt | $(PY)
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+# A bundled photo becomes an MP4 asset through the real job pipeline (SQLite, local files, in-process worker).
+demo: install
+	$(EMBEDDED) $(PY) manage.py migrate --noinput -v0
+	$(EMBEDDED) $(PY) manage.py generate_video image_to_video/sample/astronaut.png \
+		--motion-type zoom --motion-direction in --duration 3 --width 1080 --height 1080
+
+# The whole service at http://127.0.0.1:$(PORT): API, WebSocket, admin, page, and a worker.
+serve: install
+	PORT=$(PORT) bash scripts/serve.sh
+
+# Installs, makes sure PostgreSQL, Redis and an S3 endpoint are up, runs pytest.
+test: install
+	bash scripts/test.sh $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+bench: install
+	$(PY) bench/render.py
+
+clean:
+	rm -rf var/media var/uploads var/static var/test-artifacts

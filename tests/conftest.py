@@ -1,0 +1,180 @@
+"""Shared fixtures. Real PostgreSQL, Redis and S3 (moto_server), started by scripts/test.sh."""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+ASTRONAUT = ROOT / "image_to_video" / "sample" / "astronaut.png"
+
+
+def photo_bytes(width: int = 320, height: int = 240, fmt: str = "PNG", seed: int = 1) -> bytes:
+    rng = np.random.default_rng(seed)
+    import cv2
+
+    coarse = rng.uniform(40, 220, (max(2, height // 16), max(2, width // 16), 3)).astype(np.float32)
+    pixels = np.clip(cv2.resize(coarse, (width, height), interpolation=cv2.INTER_CUBIC), 0, 255).astype(np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(pixels).save(buf, fmt)
+    return buf.getvalue()
+
+
+def data_uri(data: bytes, content_type: str = "image/png") -> str:
+    return f"data:{content_type};base64,{base64.b64encode(data).decode()}"
+
+
+def generate_body(**overrides) -> dict:
+    body = {"sourceImage": data_uri(photo_bytes()), "motionType": "zoom", "motionDirection": "in",
+            "motionStrength": 50, "duration": 1, "outputFormat": "mp4", "width": 160, "height": 96}
+    body.update(overrides)
+    return {k: v for k, v in body.items() if v is not ...}
+
+
+@dataclass
+class Tenant:
+    client: object
+    user: object
+    token: str
+    api: object
+
+
+@pytest.fixture
+def make_tenant(db):
+    from django.contrib.auth import get_user_model
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    from airwave.models import Client, Membership
+
+    made = {"n": 0}
+
+    def make(name: str | None = None, *, user=None, client=None) -> Tenant:
+        made["n"] += 1
+        client = client or Client.objects.create(name=name or f"Client {made['n']} {time.monotonic_ns()}")
+        user = user or get_user_model().objects.create_user(f"user{made['n']}-{time.monotonic_ns()}", password="pw")
+        Membership.objects.get_or_create(client=client, user=user)
+        token, _ = Token.objects.get_or_create(user=user)
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return Tenant(client=client, user=user, token=token.key, api=api)
+
+    return make
+
+
+@pytest.fixture
+def tenant(make_tenant) -> Tenant:
+    return make_tenant("Acme")
+
+
+@pytest.fixture
+def outsider(make_tenant) -> Tenant:
+    return make_tenant("Other Co")
+
+
+@pytest.fixture(scope="session")
+def s3():
+    """The S3 endpoint's client, with the test bucket present."""
+    import boto3
+    from django.conf import settings
+
+    if not settings.AWS_STORAGE_BUCKET_NAME:
+        pytest.skip("no S3 endpoint configured (run through make test)")
+    client = boto3.client("s3", endpoint_url=os.environ.get("AWS_S3_ENDPOINT_URL"),
+                          region_name=os.environ.get("AWS_S3_REGION_NAME", "us-east-1"))
+    ensure_bucket(client)
+    return client
+
+
+def ensure_bucket(client) -> None:
+    from django.conf import settings
+
+    try:
+        client.head_bucket(Bucket=settings.AWS_STORAGE_BUCKET_NAME)
+    except Exception:
+        client.create_bucket(Bucket=settings.AWS_STORAGE_BUCKET_NAME)
+
+
+def bucket_keys(s3, prefix: str = "") -> list[str]:
+    from django.conf import settings
+
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=settings.AWS_STORAGE_BUCKET_NAME, Prefix=prefix)
+    return [obj["Key"] for page in pages for obj in page.get("Contents", [])]
+
+
+@pytest.fixture
+def in_process(settings, transactional_db):
+    """Jobs run on the in-process worker threads (no broker), against committed data."""
+    settings.CELERY_BROKER_URL = None
+    yield
+    from image_to_video import dispatch
+
+    dispatch.wait_idle()
+
+
+def wait_for_job(job_id, *, statuses=("completed", "failed", "canceled"), timeout: float = 90.0, asset: bool = False):
+    from image_to_video.models import Job
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = Job.objects.select_related("asset").get(pk=job_id)
+        if job.status in statuses and (not asset or _has_asset(job) or job.status != "completed"):
+            return job
+        time.sleep(0.1)
+    raise AssertionError(f"job {job_id} still {job.status} after {timeout}s")
+
+
+def _has_asset(job) -> bool:
+    try:
+        return job.asset is not None
+    except Exception:
+        return False
+
+
+def upload_files() -> list[Path]:
+    """Every file under UPLOAD_DIR (sources and renders)."""
+    from django.conf import settings
+
+    root = Path(settings.UPLOAD_DIR)
+    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
+    """A real `celery -A airwave worker` process on the test database and Redis broker."""
+    from django.conf import settings
+    from django.db import connection
+
+    if not settings.CELERY_BROKER_URL:
+        pytest.skip("no broker configured (run through make test)")
+    db = connection.settings_dict
+    env = dict(os.environ, DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}")
+    log = tmp_path_factory.mktemp("celery") / "worker.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "airwave", "worker", "-Q", settings.CELERY_TASK_DEFAULT_QUEUE,
+             "--pool", "solo", "-l", "info", "--without-gossip", "--without-mingle", "--without-heartbeat",
+             "-n", f"test-{os.getpid()}@%h"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while "ready." not in log.read_text():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError(f"celery worker did not start:\n{log.read_text()}")
+        time.sleep(0.2)
+    yield proc
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
