@@ -1,0 +1,86 @@
+"""The embedded service over real HTTP: uvicorn, SQLite, local files, the in-process worker."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+import requests
+
+from tests.conftest import ROOT, generate_body
+from tests.videos import probe_video
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def embedded_server(tmp_path):
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("AWS_", "DATABASE_URL", "REDIS_URL", "CELERY_", "UPLOAD_DIR"))}
+    env["AIRWAVE_VAR_DIR"] = str(tmp_path / "var")
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    subprocess.run([*manage, "migrate", "-v0"], env=env, check=True, cwd=ROOT, timeout=120)
+    owners = []
+    for name in ("Acme", "Other"):
+        out = subprocess.run([*manage, "create_client", name, "--user", name.lower()], env=env, cwd=ROOT,
+                             check=True, capture_output=True, text=True, timeout=60).stdout
+        owners.append(json.loads(out.strip().splitlines()[-1]))
+    port = _free_port()
+    log = open(tmp_path / "server.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "airwave.asgi:application", "--host", "127.0.0.1",
+                             "--port", str(port)], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if requests.get(f"{base}/healthz", timeout=1).ok:
+                break
+        except requests.ConnectionError:
+            pass
+        if time.monotonic() > deadline or proc.poll() is not None:
+            proc.kill()
+            raise RuntimeError((tmp_path / "server.log").read_text())
+        time.sleep(0.2)
+    yield base, owners
+    proc.terminate()
+    proc.wait(timeout=10)
+    log.close()
+
+
+def test_post_poll_download_on_embedded_defaults(embedded_server):
+    base, (acme, other) = embedded_server
+    auth = {"Authorization": f"Token {acme['token']}"}
+    response = requests.post(f"{base}/api/image-to-video/generate", json=generate_body(motionType="pan", motionDirection="down"),
+                             headers=auth, timeout=30)
+    assert response.status_code == 202, response.text
+    job_id = response.json()["jobId"]
+    deadline = time.monotonic() + 60
+    while True:
+        job = requests.get(f"{base}/api/image-to-video/jobs/{job_id}", headers=auth, timeout=10).json()
+        if job["status"] == "completed" and job["assetId"] or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert job["status"] == "completed" and job["assetId"], job
+    assert job["videoUrl"].startswith("/media/")
+    video = requests.get(base + job["videoUrl"], headers=auth, timeout=10)
+    assert video.status_code == 200 and video.headers["Content-Type"] == "video/mp4"
+    path = ROOT / "var" / "embedded-test.mp4"
+    path.parent.mkdir(exist_ok=True)
+    path.write_bytes(video.content)
+    try:
+        info = probe_video(path)
+        assert (info.width, info.height, info.frames) == (160, 96, 30)
+    finally:
+        path.unlink()
+    # The other client's member sees neither the job nor the file.
+    other_auth = {"Authorization": f"Token {other['token']}"}
+    assert requests.get(f"{base}/api/image-to-video/jobs/{job_id}", headers=other_auth, timeout=10).status_code == 404
+    assert requests.get(base + job["videoUrl"], headers=other_auth, timeout=10).status_code == 404
+    assert requests.get(base + job["videoUrl"], timeout=10).status_code in (401, 403)
