@@ -154,6 +154,12 @@ RUNWAY_API_KEY = os.environ.get("RUNWAY_API_KEY") or None
 RUNWAY_API_URL = os.environ.get("RUNWAY_API_URL") or "https://api.dev.runwayml.com"
 RUNWAY_MODEL = os.environ.get("RUNWAY_MODEL", "gen4_turbo")
 RUNWAY_WEBHOOK_SECRET = os.environ.get("RUNWAY_WEBHOOK_SECRET") or None
+RUNWAY_TIMEOUT = (5.0, 30.0)  # connect, read (seconds) on every call
+RUNWAY_MAX_RETRIES = 2  # as Runway's SDKs: connection errors, 408, 429, 5xx
+RUNWAY_BACKOFF = 0.5  # seconds, doubled each retry, with jitter
+# Polling a task: every 2 s for the first 5 polls, then 5 s up to 20 polls, then 10 s; fail after the deadline.
+RUNWAY_POLL_INTERVALS = (2.0, 5.0, 10.0)
+RUNWAY_POLL_DEADLINE = float(os.environ.get("RUNWAY_POLL_DEADLINE", 20 * 60))
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 # A 10 MB image is ~13.4 MB as base64 in JSON.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 15 * 1024 * 1024

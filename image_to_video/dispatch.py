@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
@@ -47,11 +48,18 @@ def progress_hook():
     return getattr(_local, "progress", None)
 
 
-def enqueue(task, *args) -> None:
+def enqueue(task, *args, countdown: float | None = None) -> None:
+    """Run ``task(*args)`` on a worker, after ``countdown`` seconds if given."""
     if getattr(_local, "inline", False):
+        if countdown:
+            time.sleep(countdown)
         task(*args)
     elif uses_celery():
-        task.apply_async(args=args)
+        task.apply_async(args=args, countdown=countdown)
+    elif countdown:
+        timer = threading.Timer(countdown, lambda: _pool().submit(_run_in_thread, task, args))
+        timer.daemon = True
+        timer.start()
     else:
         _pool().submit(_run_in_thread, task, args)
 
@@ -88,8 +96,6 @@ def _reconcile_forever() -> None:
 
 def wait_idle(timeout: float = 60.0) -> None:
     """Block until queued in-process work has run (tests and the demo use this)."""
-    import time
-
     deadline = time.monotonic() + timeout
     while _executor is not None and _executor._work_queue.qsize() and time.monotonic() < deadline:
         time.sleep(0.05)

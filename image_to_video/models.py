@@ -7,20 +7,14 @@ import uuid
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.db import models
-from django.utils.functional import LazyObject
 
 
-class _UploadStorage(LazyObject):
-    """Local files under UPLOAD_DIR (shared by web and workers): sources and fresh renders."""
+def upload_storage() -> FileSystemStorage:
+    """Local files under UPLOAD_DIR (shared by web and workers): sources and fresh renders.
 
-    def _setup(self):
-        self._wrapped = FileSystemStorage(location=str(settings.UPLOAD_DIR))
-
-    def deconstruct(self):  # keep migrations free of the machine's path
-        return ("image_to_video.models.upload_storage", [], {})
-
-
-upload_storage = _UploadStorage()
+    A callable, so migrations name it instead of recording this machine's path.
+    """
+    return FileSystemStorage(location=str(settings.UPLOAD_DIR))
 
 
 class JobStatus(models.TextChoices):
@@ -68,6 +62,8 @@ class Job(models.Model):
     output_path = models.CharField(max_length=500, blank=True, default="",
                                    help_text="The rendered video in UPLOAD_DIR until it is stored as an asset.")
 
+    result_claimed_at = models.DateTimeField(null=True, blank=True,
+                                             help_text="Set while one worker fetches a provider's result.")
     error_code = models.CharField(max_length=50, blank=True, default="")
     error_message = models.TextField(blank=True, default="")
 

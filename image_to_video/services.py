@@ -20,13 +20,13 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from airwave.models import Client
 
 from . import events
-from .engine import MotionParams
+from .engine import EngineError, MotionParams
 from .models import ALLOWED_TRANSITIONS, FINAL_STATUSES, Job, JobStatus
 
 log = logging.getLogger(__name__)
@@ -242,7 +242,7 @@ def render_path(job: Job) -> Path:
 def job_run(job_id, *, on_progress=None) -> Job | None:
     """What a worker does with a queued job: start it and hand it to its provider."""
     from . import dispatch
-    from .engine import EngineError, RenderCanceled
+    from .engine import RenderCanceled
     from .providers import ProviderError, get_provider
 
     job = job_start(job_id)
@@ -265,4 +265,154 @@ def job_run(job_id, *, on_progress=None) -> Job | None:
     if outcome.output_path is not None:
         if job_complete(job.pk, output_path=outcome.output_path) is None:
             Path(outcome.output_path).unlink(missing_ok=True)  # canceled meanwhile: drop the video
+    elif outcome.task_id:
+        Job.objects.filter(pk=job.pk).update(provider_task_id=outcome.task_id,
+                                             provider_request=outcome.request or {}, updated_at=timezone.now())
+        schedule_poll(job.pk, 0)
     return Job.objects.get(pk=job.pk)
+
+
+# --- following a provider's task: polling and webhooks share job_apply_provider_update
+
+RESULT_CLAIM_TIMEOUT = 15 * 60  # seconds after which a crashed fetch may be claimed again
+
+
+def poll_interval(attempt: int) -> float:
+    """A few seconds at first, slower later."""
+    first, then, later = settings.RUNWAY_POLL_INTERVALS
+    return first if attempt < 5 else then if attempt < 20 else later
+
+
+def schedule_poll(job_id, attempt: int) -> None:
+    from . import dispatch, tasks
+
+    dispatch.enqueue(tasks.poll_job, str(job_id), attempt, countdown=poll_interval(attempt))
+
+
+def job_poll(job_id, attempt: int = 0) -> Job | None:
+    """Ask the provider about the job's task once, apply the answer, and poll again unless final."""
+    from .providers import ProviderError, get_provider
+
+    job = Job.objects.filter(pk=job_id).first()
+    if job is None or job.is_final or not job.provider_task_id:
+        return job
+    started = job.started_at or job.created_at
+    if (timezone.now() - started).total_seconds() > settings.RUNWAY_POLL_DEADLINE:
+        minutes = settings.RUNWAY_POLL_DEADLINE / 60
+        job_fail(job.pk, code="provider_timeout", message=f"{job.provider} did not finish within {minutes:g} minutes")
+        try:
+            get_provider(job.provider).cancel(job)
+        except Exception:
+            log.warning("could not cancel the timed-out task of job %s", job.pk, exc_info=True)
+        return Job.objects.get(pk=job.pk)
+    try:
+        job_apply_provider_update(job.pk, get_provider(job.provider).poll(job))
+    except ProviderError as exc:
+        if not exc.transient:
+            job_fail(job.pk, code=exc.code, message=str(exc))
+            return Job.objects.get(pk=job.pk)
+        log.warning("polling job %s: %s; will poll again", job.pk, exc)
+    job = Job.objects.get(pk=job.pk)
+    if not job.is_final:
+        schedule_poll(job.pk, attempt + 1)
+    return job
+
+
+def job_apply_provider_update(job_id, update) -> Job | None:
+    """Apply a provider's report (pending/running/succeeded/failed/canceled) to the job.
+
+    The same code for polling and webhooks; it never moves a job backwards, and a
+    success is fetched and fitted by one worker only (a claim on the row).
+    """
+    from .providers import ProviderError, get_provider
+
+    job = Job.objects.filter(pk=job_id).first()
+    if job is None or job.is_final:
+        return job
+    if update.state in ("pending", "running", "succeeded") and job.status == JobStatus.QUEUED:
+        transition(job.pk, JobStatus.PROCESSING)
+    if update.state in ("pending", "running"):
+        if update.progress is not None:
+            job_set_progress(job.pk, int(update.progress * 100))
+    elif update.state == "failed":
+        job_fail(job.pk, code=update.error_code or "provider_failed", message=update.error_message)
+    elif update.state == "canceled":
+        transition(job.pk, JobStatus.CANCELED, error_code="provider_canceled",
+                   error_message=f"{job.provider} canceled the task")
+    elif update.state == "succeeded":
+        stale = timezone.now() - timezone.timedelta(seconds=RESULT_CLAIM_TIMEOUT)
+        claimed = (Job.objects.filter(pk=job.pk, status=JobStatus.PROCESSING)
+                   .filter(models.Q(result_claimed_at__isnull=True) | models.Q(result_claimed_at__lt=stale))
+                   .update(result_claimed_at=timezone.now()))
+        if not claimed:
+            return Job.objects.get(pk=job.pk)  # another worker is fetching it, or it is done
+        out = render_path(job)
+        try:
+            get_provider(job.provider).fetch_result(job, update, out)
+        except ProviderError as exc:
+            Job.objects.filter(pk=job.pk).update(result_claimed_at=None)
+            if exc.transient:
+                raise
+            job_fail(job.pk, code=exc.code, message=str(exc))
+        except EngineError as exc:
+            job_fail(job.pk, code="provider_bad_output", message=str(exc))
+        except BaseException:
+            Job.objects.filter(pk=job.pk).update(result_claimed_at=None)
+            raise
+        else:
+            if job_complete(job.pk, output_path=out) is None:
+                out.unlink(missing_ok=True)
+    return Job.objects.get(pk=job.pk)
+
+
+def webhook_event_record(*, webhook_id: str, provider: str, body: dict, task_id: str):
+    """Store a verified delivery (once per webhook id); returns (event, created)."""
+    from .models import WebhookEvent
+
+    try:
+        with transaction.atomic():
+            return WebhookEvent.objects.get_or_create(
+                webhook_id=webhook_id, defaults={"provider": provider, "body": body, "task_id": task_id})
+    except IntegrityError:
+        return WebhookEvent.objects.get(webhook_id=webhook_id), False
+
+
+def webhook_event_process(event_id) -> None:
+    """Hand a stored delivery to the same code as polling; mark it processed, or keep it for a retry."""
+    from .models import WebhookEvent
+    from .providers.runway import parse_task
+
+    event = WebhookEvent.objects.filter(pk=event_id, processed_at__isnull=True).first()
+    if event is None:
+        return
+    try:
+        update = parse_task(event.body)
+        job = Job.objects.filter(provider=event.provider, provider_task_id=update.task_id).first()
+        if job is None:
+            log.warning("webhook %s: no job for %s task %s", event.webhook_id, event.provider, update.task_id)
+            WebhookEvent.objects.filter(pk=event.pk).update(processed_at=timezone.now(), error="unknown task id")
+            return
+        job_apply_provider_update(job.pk, update)
+    except Exception as exc:
+        WebhookEvent.objects.filter(pk=event.pk).update(error=f"{type(exc).__name__}: {exc}"[:2000],
+                                                        attempts=models.F("attempts") + 1)
+        raise
+    WebhookEvent.objects.filter(pk=event.pk, processed_at__isnull=True).update(
+        processed_at=timezone.now(), job=job, error="", attempts=models.F("attempts") + 1)
+
+
+def webhook_events_retry(older_than: float = 30.0, max_attempts: int = 20) -> int:
+    """Process again the stored deliveries whose processing failed (run periodically)."""
+    from .models import WebhookEvent
+
+    cutoff = timezone.now() - timezone.timedelta(seconds=older_than)
+    pending = WebhookEvent.objects.filter(processed_at__isnull=True, received_at__lt=cutoff,
+                                          attempts__lt=max_attempts).values_list("pk", flat=True)
+    done = 0
+    for event_id in list(pending):
+        try:
+            webhook_event_process(event_id)
+            done += 1
+        except Exception:
+            log.warning("webhook event %s still fails", event_id, exc_info=True)
+    return done

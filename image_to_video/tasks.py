@@ -32,6 +32,31 @@ def store_asset(job_id: str) -> None:
 
 @shared_task(name="image_to_video.tasks.reconcile_assets", acks_late=True)
 def reconcile_assets() -> int:
+    """Periodic: file missing assets, and process webhook deliveries whose processing failed."""
     from assets.services import assets_reconcile
 
+    from .services import webhook_events_retry
+
+    webhook_events_retry()
     return assets_reconcile()
+
+
+@shared_task(name="image_to_video.tasks.poll_job", acks_late=True, autoretry_for=TRANSIENT,
+             retry_backoff=2, retry_jitter=True, max_retries=5)
+def poll_job(job_id: str, attempt: int = 0) -> None:
+    from .services import job_poll
+
+    job_poll(job_id, attempt)
+
+
+@shared_task(name="image_to_video.tasks.process_webhook_event", acks_late=True, bind=True, max_retries=8)
+def process_webhook_event(self, event_id: int) -> None:
+    """Apply a stored webhook delivery; a failure keeps it stored and retries with backoff."""
+    from .services import webhook_event_process
+
+    try:
+        webhook_event_process(event_id)
+    except Exception as exc:
+        if self.request.called_directly or self.request.is_eager:
+            raise
+        raise self.retry(exc=exc, countdown=min(300, 5 * 2 ** self.request.retries)) from exc

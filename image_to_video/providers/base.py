@@ -22,6 +22,7 @@ class StartOutcome:
 
     output_path: Path | None = None
     task_id: str | None = None
+    request: dict | None = None  # what was sent to the provider, for the job's record
 
 
 class VideoProvider:

@@ -1,0 +1,295 @@
+"""Runway's API (see RUNWAY_API.md): a small client and the provider built on it.
+
+Runway has no camera-motion parameters: the motion wanted becomes ``promptText``,
+the frame is the model's nearest allowed ratio, and the finished video is fitted
+to the requested width, height, length and format with the engine's encoder.
+Runway's statuses map to ours in one dict, :data:`STATUS_MAP`, used alike by
+polling and by the webhook.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import math
+import random
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+from django.conf import settings
+
+from .base import ProviderError, StartOutcome, VideoProvider
+
+log = logging.getLogger(__name__)
+API_VERSION = "2024-11-06"
+MAX_DATA_URI_BYTES = 5 * 1024 * 1024
+MAX_DOWNLOAD_BYTES = 512 * 1024 * 1024
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+
+MODELS: dict[str, dict] = {
+    "gen4_turbo": {"ratios": ("1280:720", "720:1280", "1104:832", "832:1104", "960:960", "1584:672"),
+                   "durations": (5, 10)},
+    "gen4.5": {"ratios": ("1280:720", "720:1280", "1104:832", "832:1104", "960:960", "1584:672"),
+               "durations": (5, 10)},
+    "veo3.1": {"ratios": ("1280:720", "720:1280", "1080:1920", "1920:1080"), "durations": (4, 6, 8)},
+}
+
+# Runway task status -> our normalised provider state.
+STATUS_MAP = {
+    "PENDING": "pending",
+    "THROTTLED": "pending",
+    "RUNNING": "running",
+    "SUCCEEDED": "succeeded",
+    "FAILED": "failed",
+    "CANCELLED": "canceled",
+    "CANCELED": "canceled",
+}
+
+
+@dataclass(frozen=True)
+class ProviderUpdate:
+    """A provider's report on a task, in our terms (from polling or from a webhook)."""
+
+    task_id: str
+    state: str  # pending | running | succeeded | failed | canceled
+    progress: float | None = None
+    output_url: str | None = None
+    error_code: str = ""
+    error_message: str = ""
+
+
+def parse_task(task: dict) -> ProviderUpdate:
+    """Runway's task object -> ProviderUpdate; raises ValueError when it is not one."""
+    if not isinstance(task, dict) or not task.get("id") or task.get("status") not in STATUS_MAP:
+        raise ValueError("not a Runway task object (needs id and a known status)")
+    state = STATUS_MAP[task["status"]]
+    progress = task.get("progress")
+    progress = float(progress) if isinstance(progress, (int, float)) and not isinstance(progress, bool) else None
+    output = task.get("output") or []
+    return ProviderUpdate(
+        task_id=str(task["id"]), state=state,
+        progress=min(1.0, max(0.0, progress)) if progress is not None else None,
+        output_url=output[0] if state == "succeeded" and output and isinstance(output[0], str) else None,
+        error_code=f"runway_{str(task.get('failureCode') or 'failed').lower()}"[:50] if state == "failed" else "",
+        error_message=str(task.get("failure") or "Runway reported the task failed") if state == "failed" else "",
+    )
+
+
+class RunwayClient:
+    """One pooled ``requests`` session; timeouts on every call; retries as Runway's SDKs do."""
+
+    def __init__(self, api_key: str, base_url: str, *, timeout: tuple[float, float] = (5.0, 30.0),
+                 max_retries: int = 2, backoff: float = 0.5, max_retry_after: float = 60.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.backoff = backoff
+        self.max_retry_after = max_retry_after
+        self.session = requests.Session()
+        self.session.headers.update({"Authorization": f"Bearer {api_key}", "X-Runway-Version": API_VERSION,
+                                     "Accept": "application/json"})
+
+    def _request(self, method: str, path: str, **kwargs) -> requests.Response:
+        url = f"{self.base_url}{path}"
+        for attempt in range(self.max_retries + 1):
+            last = attempt == self.max_retries
+            try:
+                response = self.session.request(method, url, timeout=self.timeout, **kwargs)
+            except requests.Timeout as exc:
+                if last:
+                    raise ProviderError("Runway did not answer in time", code="runway_timeout",
+                                        transient=True) from exc
+                self._sleep(attempt)
+                continue
+            except requests.ConnectionError as exc:
+                if last:
+                    raise ProviderError("Runway could not be reached", code="runway_unreachable",
+                                        transient=True) from exc
+                self._sleep(attempt)
+                continue
+            if response.status_code in RETRY_STATUSES and not last:
+                log.info("Runway %s %s answered %s; retrying", method, path, response.status_code)
+                self._sleep(attempt, response.headers.get("Retry-After"))
+                continue
+            if response.status_code >= 400:
+                raise self._error(response)
+            return response
+        raise AssertionError("unreachable")
+
+    def _sleep(self, attempt: int, retry_after: str | None = None) -> None:
+        delay = self.backoff * (2 ** attempt) * (0.5 + random.random())  # exponential, with jitter
+        if retry_after:
+            try:
+                delay = max(delay, min(float(retry_after), self.max_retry_after))
+            except ValueError:
+                pass
+        time.sleep(delay)
+
+    @staticmethod
+    def _error(response: requests.Response) -> ProviderError:
+        status = response.status_code
+        try:
+            detail = response.json().get("error") or response.json().get("message") or ""
+        except ValueError:
+            detail = ""
+        detail = str(detail)[:300]
+        if status == 401:
+            return ProviderError("Runway rejected the API key (401)", code="runway_unauthorized")
+        if status == 429:
+            return ProviderError("Runway is rate limiting this key (429)", code="runway_rate_limited", transient=True)
+        if status >= 500:
+            return ProviderError(f"Runway is unavailable ({status})", code="runway_unavailable", transient=True)
+        if status == 404:
+            return ProviderError("Runway does not know this task (404)", code="runway_not_found")
+        return ProviderError(f"Runway refused the request ({status}){': ' + detail if detail else ''}",
+                             code="runway_bad_request")
+
+    def create_image_to_video(self, payload: dict) -> str:
+        body = self._request("POST", "/v1/image_to_video", json=payload).json()
+        if not body.get("id"):
+            raise ProviderError("Runway answered without a task id", code="runway_bad_response")
+        return str(body["id"])
+
+    def get_task(self, task_id: str) -> dict:
+        return self._request("GET", f"/v1/tasks/{task_id}").json()
+
+    def cancel_task(self, task_id: str) -> None:
+        self._request("DELETE", f"/v1/tasks/{task_id}")
+
+    def download(self, url: str, dest: Path, *, max_bytes: int = MAX_DOWNLOAD_BYTES) -> Path:
+        """Stream an output video to ``dest`` (no API key is sent to output URLs)."""
+        for attempt in range(self.max_retries + 1):
+            try:
+                with requests.get(url, stream=True, timeout=self.timeout) as response:
+                    if response.status_code in RETRY_STATUSES and attempt < self.max_retries:
+                        self._sleep(attempt, response.headers.get("Retry-After"))
+                        continue
+                    if response.status_code >= 400:
+                        raise ProviderError(f"the Runway video could not be downloaded ({response.status_code})",
+                                            code="runway_download_failed",
+                                            transient=response.status_code in RETRY_STATUSES)
+                    size = 0
+                    with dest.open("wb") as out:
+                        for chunk in response.iter_content(1024 * 1024):
+                            size += len(chunk)
+                            if size > max_bytes:
+                                raise ProviderError("the Runway video is too large", code="runway_download_too_large")
+                            out.write(chunk)
+                    return dest
+            except (requests.Timeout, requests.ConnectionError) as exc:
+                if attempt == self.max_retries:
+                    raise ProviderError("the Runway video could not be downloaded", code="runway_download_failed",
+                                        transient=True) from exc
+                self._sleep(attempt)
+        raise AssertionError("unreachable")
+
+
+def nearest_ratio(model: str, width: int, height: int) -> str:
+    wanted = math.log(width / height)
+    return min(MODELS[model]["ratios"], key=lambda r: abs(math.log(int(r.split(":")[0]) / int(r.split(":")[1])) - wanted))
+
+
+def nearest_duration(model: str, seconds: float) -> int:
+    allowed = MODELS[model]["durations"]
+    longer = [d for d in allowed if d >= seconds]
+    return min(longer) if longer else max(allowed)  # never shorter than asked, when it can be helped
+
+
+def motion_prompt(motion_type: str, direction: str, strength: int, user_text: str = "") -> str:
+    """The camera move in words (Runway has no motion parameters)."""
+    pace = "very gentle" if strength <= 25 else "gentle" if strength <= 50 else "steady" if strength <= 75 else "bold"
+    moves = {
+        ("zoom", "in"): "the camera slowly pushes in toward the centre of the scene",
+        ("zoom", "out"): "the camera slowly pulls back from the centre of the scene",
+        ("rotation", "left"): "the camera rolls counter-clockwise around the centre",
+        ("rotation", "right"): "the camera rolls clockwise around the centre",
+    }
+    if motion_type == "pan":
+        move = f"the camera pans {direction}"
+    elif motion_type == "complex":
+        sense = {"in": "pushing in", "out": "pulling back"}.get(direction, f"drifting {direction} while pushing in")
+        move = f"a cinematic camera move, {sense} with a slight roll"
+    else:
+        move = moves[(motion_type, direction)]
+    text = f"Static scene, {pace} camera motion: {move}. Smooth, stable, no cuts."
+    if user_text:
+        text = f"{user_text.strip()} {text}"
+    return text[:1000]
+
+
+class RunwayProvider(VideoProvider):
+    name = "runway"
+
+    def __init__(self, client: RunwayClient, model: str) -> None:
+        if model not in MODELS:
+            raise ProviderError(f"unknown Runway model {model!r}", code="runway_bad_model")
+        self.client, self.model = client, model
+
+    @classmethod
+    def from_settings(cls) -> RunwayProvider:
+        if not settings.RUNWAY_API_KEY:
+            raise ProviderError("the runway provider is not configured (RUNWAY_API_KEY is not set)",
+                                code="runway_not_configured")
+        client = RunwayClient(settings.RUNWAY_API_KEY, settings.RUNWAY_API_URL,
+                              timeout=settings.RUNWAY_TIMEOUT, max_retries=settings.RUNWAY_MAX_RETRIES,
+                              backoff=settings.RUNWAY_BACKOFF)
+        return cls(client, settings.RUNWAY_MODEL)
+
+    def build_request(self, job) -> tuple[dict, dict]:
+        """The payload to send, and what to record of it (no image bytes, no signatures)."""
+        data = job.source_image.read()
+        job.source_image.close()
+        if len(data) <= MAX_DATA_URI_BYTES:
+            image = f"data:{job.source_content_type};base64,{base64.b64encode(data).decode()}"
+            recorded_image = f"data URI ({len(data)} bytes)"
+        else:
+            image = self._presigned_source_url(job, data)
+            recorded_image = image.split("?", 1)[0]
+        payload = {
+            "model": self.model,
+            "promptImage": image,
+            "ratio": nearest_ratio(self.model, job.width, job.height),
+            "promptText": motion_prompt(job.motion_type, job.motion_direction, job.motion_strength, job.prompt_text),
+            "duration": nearest_duration(self.model, job.duration),
+        }
+        record = dict(payload, promptImage=recorded_image,
+                      asked={"width": job.width, "height": job.height, "duration": job.duration})
+        return payload, record
+
+    @staticmethod
+    def _presigned_source_url(job, data: bytes) -> str:
+        from django.core.files.base import ContentFile
+        from django.core.files.storage import default_storage
+
+        name = default_storage.save(f"runway-sources/{job.client_id}/{job.pk}{Path(job.source_image.name).suffix}",
+                                    ContentFile(data))
+        url = default_storage.url(name)
+        if not url.startswith("https://") and not url.startswith("http://"):
+            raise ProviderError("images over 5 MB need S3 storage to reach Runway", code="runway_image_too_large")
+        return url
+
+    def start(self, job, *, progress, should_cancel) -> StartOutcome:
+        payload, record = self.build_request(job)
+        task_id = self.client.create_image_to_video(payload)
+        return StartOutcome(task_id=task_id, request=record)
+
+    def poll(self, job) -> ProviderUpdate:
+        return parse_task(self.client.get_task(job.provider_task_id))
+
+    def cancel(self, job) -> None:
+        self.client.cancel_task(job.provider_task_id)
+
+    def fetch_result(self, job, update: ProviderUpdate, out_path: Path) -> Path:
+        """Download the output and fit it to the job's frame, length and format."""
+        from ..engine.fit import fit_video
+
+        if not update.output_url:
+            raise ProviderError("Runway reported success without an output video", code="runway_no_output")
+        with tempfile.TemporaryDirectory(dir=settings.UPLOAD_DIR) as tmp:
+            raw = self.client.download(update.output_url, Path(tmp) / "runway.mp4")
+            fit_video(raw, out_path, width=job.width, height=job.height, duration=job.duration,
+                      output_format=job.output_format)
+        return out_path

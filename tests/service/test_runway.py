@@ -1,0 +1,174 @@
+"""The Runway provider against a fake Runway server on loopback."""
+
+import logging
+import time
+
+import pytest
+
+from assets.models import Asset
+from image_to_video.models import Job
+from image_to_video.providers.runway import (
+    STATUS_MAP, motion_prompt, nearest_duration, nearest_ratio, parse_task,
+)
+from tests.conftest import data_uri, generate_body, photo_bytes, wait_for_job
+from tests.service.runway_fixtures import runway, runway_video  # noqa: F401
+from tests.service.test_pipeline import assert_filed
+
+GENERATE = "/api/image-to-video/generate"
+
+
+def _post(tenant, **overrides):
+    response = tenant.api.post(GENERATE, generate_body(provider="runway", **overrides), format="json")
+    assert response.status_code == 202, response.json()
+    return response.json()["jobId"]
+
+
+def _progress_seen(job_id, timeout=30):
+    """Every progress value the job shows while it runs."""
+    seen, deadline = set(), time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = Job.objects.get(pk=job_id)
+        seen.add(job.progress)
+        if job.is_final:
+            break
+        time.sleep(0.01)
+    return seen
+
+
+def test_a_runway_job_is_followed_to_completion_and_filed(in_process, tenant, runway, s3):
+    job_id = _post(tenant, motionType="pan", motionDirection="left", duration=2, outputFormat="gif",
+                   width=120, height=90, promptText="A quiet morning.")
+    seen = _progress_seen(job_id)
+    assert any(0 < p < 100 for p in seen), f"progress from RUNNING polls was saved: {sorted(seen)}"
+    assert_filed(job_id, tenant, s3, width=120, height=90, duration=2.0, fmt="gif", frames=30)
+    job = Job.objects.get(pk=job_id)
+    assert job.provider == "runway" and job.provider_task_id in runway.tasks
+    sent = runway.tasks[job.provider_task_id]["request"]
+    assert sent["model"] == "gen4_turbo" and sent["ratio"] == "1104:832" and sent["duration"] == 5
+    assert sent["promptImage"].startswith("data:image/png;base64,")
+    assert sent["promptText"].startswith("A quiet morning.") and "pans left" in sent["promptText"]
+    recorded = job.provider_request
+    assert recorded["ratio"] == "1104:832" and recorded["asked"] == {"width": 120, "height": 90, "duration": 2.0}
+    assert recorded["promptImage"].startswith("data URI (") and "base64" not in recorded["promptImage"]
+
+
+def test_transient_500_429_and_timeouts_are_retried(in_process, tenant, runway, s3):
+    runway.faults.extend([("status", 500), ("status", 429, "0.2")])  # create: 500, 429, then OK
+    runway.polls_to_finish = 4
+    job_id = _post(tenant)
+    deadline = time.monotonic() + 10
+    while not Job.objects.get(pk=job_id).provider_task_id and time.monotonic() < deadline:
+        time.sleep(0.005)
+    runway.faults.extend([("stall", 1.5), ("status", 503)])  # a poll times out, the next gets 503
+    job = wait_for_job(job_id, asset=True)
+    assert job.status == "completed", job.error_message
+    posts = runway.calls("POST", "/v1/image_to_video")
+    assert len(posts) == 3, "500 and 429 were retried"
+    assert Asset.objects.filter(job=job).count() == 1
+
+
+def test_retry_after_is_honoured(settings, runway):
+    from image_to_video.providers.runway import RunwayClient
+
+    client = RunwayClient(runway.key, runway.url, max_retries=1, backoff=0.0)
+    runway.faults.append(("status", 429, "0.6"))
+    started = time.monotonic()
+    with pytest.raises(Exception):
+        client.get_task("missing")  # 429, wait 0.6 s, then 404
+    assert time.monotonic() - started >= 0.6
+    assert [s.path for s in runway.seen] == ["/v1/tasks/missing"] * 2
+
+
+def test_a_bad_key_fails_the_job_at_once_without_leaking_it(in_process, tenant, runway, settings, caplog):
+    settings.RUNWAY_API_KEY = "sk-wrong-key-that-must-not-leak"
+    caplog.set_level(logging.DEBUG)
+    job = wait_for_job(_post(tenant))
+    assert job.status == "failed" and job.error_code == "runway_unauthorized"
+    assert "401" in job.error_message
+    assert len(runway.calls("POST", "/v1/image_to_video")) == 1, "a 401 is not retried"
+    assert "sk-wrong-key" not in job.error_message and "sk-wrong-key" not in caplog.text
+    body = tenant.api.get(f"/api/image-to-video/jobs/{job.pk}").json()
+    assert body["error"] == {"code": "runway_unauthorized", "message": job.error_message}
+
+
+def test_a_failed_task_fails_the_job_with_runways_reason(in_process, tenant, runway):
+    runway.outcome = "fail"
+    job = wait_for_job(_post(tenant))
+    assert job.status == "failed"
+    assert job.error_code == "runway_safety.input.image"
+    assert job.error_message == "The prompt image was flagged by moderation"
+    assert not Asset.objects.filter(job=job).exists()
+
+
+def test_a_task_that_never_finishes_fails_at_the_deadline(in_process, tenant, runway, settings):
+    runway.outcome = "never"
+    settings.RUNWAY_POLL_DEADLINE = 1.0
+    job = wait_for_job(_post(tenant))
+    assert job.status == "failed" and job.error_code == "provider_timeout"
+    assert runway.calls("DELETE", f"/v1/tasks/{job.provider_task_id}"), "the task is canceled at Runway too"
+
+
+def test_cancel_sends_delete_and_nothing_revives_the_job(in_process, tenant, runway):
+    runway.outcome = "never"
+    job_id = _post(tenant)
+    deadline = time.monotonic() + 10
+    while not Job.objects.get(pk=job_id).provider_task_id and time.monotonic() < deadline:
+        time.sleep(0.02)
+    task_id = Job.objects.get(pk=job_id).provider_task_id
+    response = tenant.api.post(f"/api/image-to-video/jobs/{job_id}/cancel")
+    assert response.status_code == 200 and response.json()["status"] == "canceled"
+    assert runway.calls("DELETE", f"/v1/tasks/{task_id}")
+    assert runway.tasks[task_id]["status"] == "CANCELLED"
+    time.sleep(0.5)
+    assert Job.objects.get(pk=job_id).status == "canceled"
+
+
+def test_images_over_5mb_go_as_a_presigned_url(in_process, tenant, runway, s3):
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    noise = np.random.default_rng(3).integers(0, 256, (1400, 1400, 3), dtype=np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(noise).save(buf, "PNG")
+    assert 5 * 1024 * 1024 < len(buf.getvalue()) < 10 * 1024 * 1024
+    job_id = _post(tenant, sourceImage=data_uri(buf.getvalue()))
+    job = wait_for_job(job_id, asset=True)
+    assert job.status == "completed", job.error_message
+    sent = runway.tasks[job.provider_task_id]["request"]["promptImage"]
+    assert sent.startswith("http") and "Signature" in sent
+    assert "Signature" not in job.provider_request["promptImage"], "signatures are not recorded"
+
+
+def test_runway_needs_a_key(tenant, settings):
+    settings.RUNWAY_API_KEY = None
+    response = tenant.api.post(GENERATE, generate_body(provider="runway"), format="json")
+    assert response.status_code == 400 and "RUNWAY_API_KEY" in response.json()["provider"][0]
+
+
+@pytest.mark.parametrize("width,height,ratio", [(1920, 1080, "1280:720"), (1080, 1920, "720:1280"),
+                                                (1080, 1080, "960:960"), (1800, 760, "1584:672"),
+                                                (800, 600, "1104:832")])
+def test_nearest_ratio(width, height, ratio):
+    assert nearest_ratio("gen4_turbo", width, height) == ratio
+
+
+def test_nearest_duration_and_veo_ratios():
+    assert [nearest_duration("gen4_turbo", d) for d in (1, 5, 5.5, 10)] == [5, 5, 10, 10]
+    assert [nearest_duration("veo3.1", d) for d in (3, 4.5, 7, 10)] == [4, 6, 8, 8]
+    assert nearest_ratio("veo3.1", 1080, 1080) in ("1280:720", "720:1280")
+
+
+def test_prompt_and_status_mapping():
+    assert "clockwise" in motion_prompt("rotation", "right", 50) and "counter" not in motion_prompt("rotation", "right", 50)
+    assert len(motion_prompt("zoom", "in", 100, "x" * 2000)) == 1000
+    assert STATUS_MAP["THROTTLED"] == "pending" and STATUS_MAP["CANCELLED"] == "canceled"
+    update = parse_task({"id": "t", "status": "RUNNING", "progress": 0.42})
+    assert (update.state, update.progress) == ("running", 0.42)
+    with pytest.raises(ValueError):
+        parse_task({"id": "t", "status": "EXPLODED"})
+
+
+def test_photo_bytes_sanity():
+    assert photo_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
