@@ -69,7 +69,8 @@ TEMPLATES = [{
 
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'airwave.sqlite3'}", conn_max_age=60,
+        os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'airwave.sqlite3'}",
+        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
     )
 }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):

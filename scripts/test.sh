@@ -32,6 +32,7 @@ export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-testing}" AWS_SECRET_ACCESS_KEY="
 export AWS_S3_REGION_NAME="${AWS_S3_REGION_NAME:-us-east-1}"
 # Each run gets its own queue and channel prefix: leftovers of an aborted run never reach this one.
 export CELERY_QUEUE="airwave-test-$$" CHANNEL_LAYER_PREFIX="airwave-test-$$"
+export DATABASE_CONN_MAX_AGE=0  # threads (sync_to_async, in-process worker) must not keep connections open
 export AIRWAVE_VAR_DIR="$PWD/var/test"
 export UPLOAD_DIR="$PWD/var/test/uploads"
 unset RUNWAY_API_KEY RUNWAY_API_URL RUNWAY_WEBHOOK_SECRET IMAGE_TO_VIDEO_PROVIDER CELERY_BROKER_URL
