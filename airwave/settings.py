@@ -112,7 +112,7 @@ if AWS_STORAGE_BUCKET_NAME:
             "file_overwrite": True,
             "default_acl": None,
             # Fail fast when S3 is down: the asset is created later by reconcile_assets.
-            "client_config": _BotoConfig(connect_timeout=3, read_timeout=30,
+            "client_config": _BotoConfig(signature_version="s3v4", connect_timeout=3, read_timeout=30,
                                          retries={"max_attempts": 2, "mode": "standard"}),
         },
     }
@@ -185,6 +185,7 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "PREPROCESSING_HOOKS": ["airwave.schema.drop_slash_twins"],
 }
 
 LOGGING = {

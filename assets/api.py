@@ -12,7 +12,7 @@ class AssetViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = AssetOut
     filterset_class = AssetFilter
-    lookup_url_kwarg = "asset_id"
+    lookup_url_kwarg = "assetId"
 
     def get_queryset(self):
         return assets_visible_to(self.request.user)

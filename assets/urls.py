@@ -4,5 +4,5 @@ from .api import AssetViewSet
 
 router = SimpleRouter()
 router.trailing_slash = "/?"  # the contract's routes have no slash; accept both
-router.register("", AssetViewSet, basename="asset")
+router.register("assets", AssetViewSet, basename="asset")
 urlpatterns = router.urls

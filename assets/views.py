@@ -1,6 +1,7 @@
 """Local media (no S3): served only to members of the asset's client."""
 
 from django.http import FileResponse, Http404
+from drf_spectacular.utils import extend_schema
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.decorators import api_view, authentication_classes, permission_classes
 from rest_framework.permissions import IsAuthenticated
@@ -8,6 +9,7 @@ from rest_framework.permissions import IsAuthenticated
 from .selectors import assets_visible_to
 
 
+@extend_schema(exclude=True)
 @api_view(["GET"])
 @authentication_classes([SessionAuthentication, TokenAuthentication])
 @permission_classes([IsAuthenticated])

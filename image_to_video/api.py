@@ -23,7 +23,7 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 class JobViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = JobOut
     lookup_field = "pk"
-    lookup_url_kwarg = "job_id"
+    lookup_url_kwarg = "jobId"
     lookup_value_regex = "[^/]+"
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
@@ -72,7 +72,7 @@ class JobViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
 
     @extend_schema(request=None, responses={200: JobOut, 409: OpenApiTypes.OBJECT}, summary="Cancel a job")
     @action(detail=True, methods=["post"])
-    def cancel(self, request, job_id=None):
+    def cancel(self, request, jobId=None):
         job = self.get_object()
         try:
             job = services.job_cancel(job)
