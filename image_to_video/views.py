@@ -1,7 +1,5 @@
 """The page for people: server-rendered, talks only to the public API and the socket."""
 
-import json
-
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
@@ -17,13 +15,15 @@ from .providers import PROVIDER_NAMES, provider_unavailable_reason
 @login_required
 def index(request):
     providers = [p for p in PROVIDER_NAMES if provider_unavailable_reason(p) is None]
+    clients = list(clients_of(request.user))
     return render(request, "image_to_video/index.html", {
-        "clients": list(clients_of(request.user)),
+        "clients": clients,
         "providers": providers,
         "default_provider": settings.IMAGE_TO_VIDEO_PROVIDER,
         "motion_types": MOTION_TYPES,
         "output_formats": OUTPUT_FORMATS,
-        "directions_json": json.dumps({"directions": DIRECTIONS, "defaults": DEFAULT_DIRECTION}),
+        "config": {"directions": DIRECTIONS, "defaults": DEFAULT_DIRECTION,
+                   "clients": [{"id": str(c.pk), "name": c.name} for c in clients]},
     })
 
 

@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
+mkdir -p var
 
 if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
   echo "starting PostgreSQL"
@@ -13,6 +14,12 @@ if ! "$PY" -c "import redis,sys; redis.Redis(host='127.0.0.1', port=6379, socket
   echo "starting Redis"
   redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
   for _ in $(seq 30); do "$PY" -c "import redis; redis.Redis(host='127.0.0.1', port=6379).ping()" 2>/dev/null && break; sleep 0.5; done
+fi
+
+if [ ! -x /usr/bin/chromium ] && command -v apt-get >/dev/null; then
+  echo "installing Debian's chromium for the browser test"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) > var/apt.log 2>&1 \
+    || echo "chromium could not be installed (see var/apt.log); the browser test will be skipped"
 fi
 
 mkdir -p var
@@ -32,6 +39,7 @@ export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-testing}" AWS_SECRET_ACCESS_KEY="
 export AWS_S3_REGION_NAME="${AWS_S3_REGION_NAME:-us-east-1}"
 # Each run gets its own queue and channel prefix: leftovers of an aborted run never reach this one.
 export CELERY_QUEUE="airwave-test-$$" CHANNEL_LAYER_PREFIX="airwave-test-$$"
+export PROGRESS_SAVE_INTERVAL=0.1  # small test renders still show several progress steps
 export DATABASE_CONN_MAX_AGE=0  # threads (sync_to_async, in-process worker) must not keep connections open
 export AIRWAVE_VAR_DIR="$PWD/var/test"
 export UPLOAD_DIR="$PWD/var/test/uploads"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import requests
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -178,3 +180,42 @@ def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
         proc.wait(timeout=15)
     except subprocess.TimeoutExpired:
         proc.kill()
+    # End any session the worker or a live server left behind, so the test database can be dropped.
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                       "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def live_server_asgi(celery_worker, transactional_db, tmp_path):
+    """uvicorn serving airwave.asgi on the test database, Redis channel layer and S3."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    env = dict(os.environ, DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}")
+    port = _free_port()
+    log = open(tmp_path / "uvicorn.log", "w")
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "airwave.asgi:application", "--host", "127.0.0.1",
+                             "--port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if requests.get(f"{base}/healthz", timeout=1).ok:
+                break
+        except requests.ConnectionError:
+            pass
+        if time.monotonic() > deadline or proc.poll() is not None:
+            proc.kill()
+            raise RuntimeError((tmp_path / "uvicorn.log").read_text())
+        time.sleep(0.2)
+    yield base
+    proc.terminate()
+    proc.wait(timeout=10)
+    log.close()

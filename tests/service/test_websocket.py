@@ -2,10 +2,6 @@
 
 import asyncio
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
 
 import pytest
@@ -14,7 +10,7 @@ from asgiref.sync import sync_to_async
 from channels.testing.websocket import WebsocketCommunicator
 
 from image_to_video.models import JobStatus
-from tests.conftest import ROOT, generate_body
+from tests.conftest import generate_body
 
 from .factories import make_job
 
@@ -84,41 +80,6 @@ async def test_a_foreign_origin_is_refused(make_tenant):
     connected, _ = await communicator.connect()
     assert not connected
     await communicator.disconnect()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def live_server_asgi(celery_worker, transactional_db, tmp_path):
-    """uvicorn serving airwave.asgi on the test database, Redis channel layer and S3."""
-    from django.db import connection
-
-    db = connection.settings_dict
-    env = dict(os.environ, DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}")
-    port = _free_port()
-    log = open(tmp_path / "uvicorn.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "airwave.asgi:application", "--host", "127.0.0.1",
-                             "--port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if requests.get(f"{base}/healthz", timeout=1).ok:
-                break
-        except requests.ConnectionError:
-            pass
-        if time.monotonic() > deadline or proc.poll() is not None:
-            proc.kill()
-            raise RuntimeError((tmp_path / "uvicorn.log").read_text())
-        time.sleep(0.2)
-    yield base
-    proc.terminate()
-    proc.wait(timeout=10)
-    log.close()
 
 
 @pytest.mark.celery
