@@ -3,10 +3,9 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from assets.views import protected_media
+from image_to_video.views import admin_job_source  # noqa: E402
 
 from . import health
-
-from image_to_video.views import admin_job_source  # noqa: E402
 
 urlpatterns = [
     path("admin/image-to-video/jobs/<uuid:job_id>/source", admin_job_source, name="admin-job-source"),

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from itertools import pairwise
 from pathlib import Path
 
 import av
@@ -111,13 +112,13 @@ def zoom_jitter(frames: list[np.ndarray], refine: bool = True) -> float:
     """RMS frame-to-frame shift of the central 160 px patch (a centred zoom should not move it)."""
     h, w = frames[0].shape
     y, x = h // 2 - 80, w // 2 - 80
-    shifts = [shift(a[y:y + 160, x:x + 160], b[y:y + 160, x:x + 160], refine) for a, b in zip(frames, frames[1:])]
+    shifts = [shift(a[y:y + 160, x:x + 160], b[y:y + 160, x:x + 160], refine) for a, b in pairwise(frames)]
     return math.sqrt(np.mean([dx * dx + dy * dy for dx, dy in shifts]))
 
 
 def pan_jitter(frames: list[np.ndarray], refine: bool = True) -> float:
     """RMS deviation of the frame-to-frame horizontal shift from a cubic fit over time."""
-    shifts = np.array([shift(a, b, refine)[0] for a, b in zip(frames, frames[1:])])
+    shifts = np.array([shift(a, b, refine)[0] for a, b in pairwise(frames)])
     t = np.arange(len(shifts))
     fit = np.polyval(np.polyfit(t, shifts, 3), t)
     return float(np.sqrt(np.mean((shifts - fit) ** 2)))
@@ -158,9 +159,10 @@ def main() -> None:
                 zp.append(run(zoompan_cmd(args.image, zp_out, motion))[0])
                 cli.append(run(engine_cmd(args.image, cli_out, motion, direction, SECONDS))[0])
             med = statistics.median
+            ratio_in = med([e / z for e, z in zip(eng, zp, strict=True)])
+            ratio_cli = med([c / z for c, z in zip(cli, zp, strict=True)])
             print(f"{motion:5s} wall: engine in-process {med(eng):.2f} s, engine CLI {med(cli):.2f} s, "
-                  f"zoompan {med(zp):.2f} s; ratio engine/zoompan {med([e / z for e, z in zip(eng, zp)]):.2f} "
-                  f"in-process, {med([c / z for c, z in zip(cli, zp)]):.2f} CLI")
+                  f"zoompan {med(zp):.2f} s; ratio engine/zoompan {ratio_in:.2f} in-process, {ratio_cli:.2f} CLI")
             measure = zoom_jitter if motion == "zoom" else pan_jitter
             eng_frames, zp_frames = grey_frames(eng_out), grey_frames(zp_out)
             print(f"{motion:5s} jitter (refined): engine {measure(eng_frames):.3f} px, zoompan "

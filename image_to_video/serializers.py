@@ -15,7 +15,13 @@ from rest_framework import serializers
 from airwave.tenancy import clients_of
 
 from .engine import (
-    DIRECTIONS, MOTION_TYPES, OUTPUT_FORMATS, EngineError, InvalidParameter, MotionParams, load_image,
+    DIRECTIONS,
+    MOTION_TYPES,
+    OUTPUT_FORMATS,
+    EngineError,
+    InvalidParameter,
+    MotionParams,
+    load_image,
     probe_image,
 )
 from .models import Job, JobStatus

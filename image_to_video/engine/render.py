@@ -69,7 +69,8 @@ def camera_matrix(cam: Camera, base_zoom: float, src_w: int, src_h: int, width: 
     k = 1.0 / (cover * base_zoom * cam.zoom)
     c, s = math.cos(cam.angle), math.sin(cam.angle)
     a = np.array([[c * k, s * k], [-s * k, c * k]])  # k * R(-angle): undo the on-screen turn
-    centre_src = np.array([(src_w - 1) / 2 + cam.x / (cover * base_zoom), (src_h - 1) / 2 + cam.y / (cover * base_zoom)])
+    pan_scale = cover * base_zoom  # pan offsets are output pixels at zoom 1
+    centre_src = np.array([(src_w - 1) / 2 + cam.x / pan_scale, (src_h - 1) / 2 + cam.y / pan_scale])
     centre_out = np.array([(width - 1) / 2, (height - 1) / 2])
     return np.hstack([a, (centre_src - a @ centre_out)[:, None]])
 
@@ -121,8 +122,8 @@ class FrameRenderer:
             sources, matrices = [self._y, self._u, self._v], [m, mc, mc]
             sizes = [(width, height), (width // 2, height // 2), (width // 2, height // 2)]
         if out is None:
-            out = [np.empty((h, w) + src.shape[2:], np.uint8) for src, (w, h) in zip(sources, sizes)]
-        for src, matrix, size, dst in zip(sources, matrices, sizes, out):
+            out = [np.empty((h, w) + src.shape[2:], np.uint8) for src, (w, h) in zip(sources, sizes, strict=True)]
+        for src, matrix, size, dst in zip(sources, matrices, sizes, out, strict=True):
             cv2.warpAffine(src, matrix, size, dst=dst, flags=INTERPOLATION | cv2.WARP_INVERSE_MAP,
                            borderMode=cv2.BORDER_CONSTANT)
         return out

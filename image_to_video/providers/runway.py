@@ -188,8 +188,14 @@ class RunwayClient:
 
 
 def nearest_ratio(model: str, width: int, height: int) -> str:
+    """The model's allowed ratio closest to width:height (compared as log aspect ratios)."""
     wanted = math.log(width / height)
-    return min(MODELS[model]["ratios"], key=lambda r: abs(math.log(int(r.split(":")[0]) / int(r.split(":")[1])) - wanted))
+
+    def distance(ratio: str) -> float:
+        w, h = (int(part) for part in ratio.split(":"))
+        return abs(math.log(w / h) - wanted)
+
+    return min(MODELS[model]["ratios"], key=distance)
 
 
 def nearest_duration(model: str, seconds: float) -> int:

@@ -1,7 +1,6 @@
 """The page in real Chromium against a live server with a real Celery worker."""
 
 import os
-from pathlib import Path
 
 import pytest
 

@@ -1,6 +1,7 @@
 """The camera goes the documented way, by the documented amount, and never shows a border."""
 
 import math
+from itertools import pairwise
 
 import cv2
 import numpy as np
@@ -77,7 +78,7 @@ def test_motion_is_smooth_in_time(tmp_path):
                      width=192, height=128)
     window = cv2.createHanningWindow((192, 128), cv2.CV_64F)  # without it, edges bias the estimate
     shifts = [cv2.phaseCorrelate(luma(a).astype(np.float64), luma(b).astype(np.float64), window)[0][0]
-              for a, b in zip(frames, frames[1:])]
+              for a, b in pairwise(frames)]
     n = len(frames) - 1
     travel = PAN_PER_STRENGTH * 0.4 * 192
     expected = [-travel * (ease((i + 1) / n) - ease(i / n)) for i in range(n)]

@@ -35,7 +35,8 @@ class FakeRunway:
     video: Path | None = None
     outcome: str = "succeed"  # succeed | fail | never
     polls_to_finish: int = 3
-    faults: deque = field(default_factory=deque)  # applied to the next API calls: ("status", code, retry_after) | ("stall", s)
+    # Applied to the next API calls, in order: ("status", code[, retry_after]) or ("stall", seconds).
+    faults: deque = field(default_factory=deque)
     download_faults: deque = field(default_factory=deque)
     tasks: dict = field(default_factory=dict)
     seen: list = field(default_factory=list)

@@ -1,7 +1,7 @@
 import base64
 import os
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from standardwebhooks.webhooks import Webhook
@@ -39,7 +39,7 @@ def webhook_secret(settings):
 
 def signed_headers(secret: str, body: str, *, msg_id: str | None = None, at: float | None = None) -> dict:
     msg_id = msg_id or f"msg_{time.monotonic_ns()}"
-    stamp = datetime.fromtimestamp(int(at if at is not None else time.time()), tz=timezone.utc)
+    stamp = datetime.fromtimestamp(int(at if at is not None else time.time()), tz=UTC)
     signature = Webhook(secret).sign(msg_id, stamp, body)
     return {"HTTP_WEBHOOK_ID": msg_id, "HTTP_WEBHOOK_TIMESTAMP": str(int(stamp.timestamp())),
             "HTTP_WEBHOOK_SIGNATURE": signature}

@@ -46,8 +46,8 @@ def test_job_page_shows_source_video_params_error_events_and_asset(staff, tenant
     from image_to_video.models import WebhookEvent
 
     job = make_job(tenant, status=JobStatus.COMPLETED, error_message="")
-    asset = Asset.objects.create(client=tenant.client, user=tenant.user, job=job, file="clients/x/v.mp4", name="Vid",
-                                 content_type="video/mp4", size=1)
+    Asset.objects.create(client=tenant.client, user=tenant.user, job=job, file="clients/x/v.mp4", name="Vid",
+                         content_type="video/mp4", size=1)
     WebhookEvent.objects.create(webhook_id="msg_admin", job=job, body={"id": "t", "status": "SUCCEEDED"})
     html = staff.get(f"/admin/image_to_video/job/{job.pk}/change/").content.decode()
     source = re.search(r'<img src="([^"]+)"[^>]*alt="source image"', html)

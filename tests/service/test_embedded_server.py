@@ -57,8 +57,8 @@ def embedded_server(tmp_path):
 def test_post_poll_download_on_embedded_defaults(embedded_server):
     base, (acme, other) = embedded_server
     auth = {"Authorization": f"Token {acme['token']}"}
-    response = requests.post(f"{base}/api/image-to-video/generate", json=generate_body(motionType="pan", motionDirection="down"),
-                             headers=auth, timeout=30)
+    body = generate_body(motionType="pan", motionDirection="down")
+    response = requests.post(f"{base}/api/image-to-video/generate", json=body, headers=auth, timeout=30)
     assert response.status_code == 202, response.text
     job_id = response.json()["jobId"]
     deadline = time.monotonic() + 60

@@ -7,11 +7,15 @@ import pytest
 
 from assets.models import Asset
 from image_to_video.models import Job
+from image_to_video.providers import ProviderError
 from image_to_video.providers.runway import (
-    STATUS_MAP, motion_prompt, nearest_duration, nearest_ratio, parse_task,
+    STATUS_MAP,
+    motion_prompt,
+    nearest_duration,
+    nearest_ratio,
+    parse_task,
 )
 from tests.conftest import data_uri, generate_body, photo_bytes, wait_for_job
-from tests.service.runway_fixtures import runway, runway_video  # noqa: F401
 from tests.service.test_pipeline import assert_filed
 
 GENERATE = "/api/image-to-video/generate"
@@ -73,7 +77,7 @@ def test_retry_after_is_honoured(settings, runway):
     client = RunwayClient(runway.key, runway.url, max_retries=1, backoff=0.0)
     runway.faults.append(("status", 429, "0.6"))
     started = time.monotonic()
-    with pytest.raises(Exception):
+    with pytest.raises(ProviderError, match="404"):
         client.get_task("missing")  # 429, wait 0.6 s, then 404
     assert time.monotonic() - started >= 0.6
     assert [s.path for s in runway.seen] == ["/v1/tasks/missing"] * 2
@@ -161,7 +165,8 @@ def test_nearest_duration_and_veo_ratios():
 
 
 def test_prompt_and_status_mapping():
-    assert "clockwise" in motion_prompt("rotation", "right", 50) and "counter" not in motion_prompt("rotation", "right", 50)
+    clockwise = motion_prompt("rotation", "right", 50)
+    assert "clockwise" in clockwise and "counter" not in clockwise
     assert len(motion_prompt("zoom", "in", 100, "x" * 2000)) == 1000
     assert STATUS_MAP["THROTTLED"] == "pending" and STATUS_MAP["CANCELLED"] == "canceled"
     update = parse_task({"id": "t", "status": "RUNNING", "progress": 0.42})

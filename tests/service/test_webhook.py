@@ -8,7 +8,7 @@ import pytest
 from assets.models import Asset
 from image_to_video.models import Job, JobStatus, WebhookEvent
 from tests.conftest import wait_for_job
-from tests.service.runway_fixtures import runway, runway_video, signed_headers, webhook_secret  # noqa: F401
+from tests.service.runway_fixtures import signed_headers
 
 from .factories import make_job
 

@@ -2,7 +2,6 @@
 
 import asyncio
 import json
-import time
 
 import pytest
 import requests
@@ -98,7 +97,7 @@ def test_live_progress_completion_and_asset_reach_only_the_clients_members(live_
             while not stop.is_set():
                 try:
                     received.append(json.loads(await asyncio.wait_for(socket_.recv(), 0.2)))
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     continue
                 if received[-1]["type"] == "asset.created":
                     stop.set()
