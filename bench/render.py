@@ -124,23 +124,6 @@ def pan_jitter(frames: list[np.ndarray], refine: bool = True) -> float:
     return float(np.sqrt(np.mean((shifts - fit) ** 2)))
 
 
-def ideal_pan(image: Path) -> list[np.ndarray]:
-    """The reference: exact Fourier-domain shifts of the photo along the same eased path."""
-    from image_to_video.engine import load_image
-    from image_to_video.engine.motion import ease
-
-    grey = cv2.cvtColor(load_image(image), cv2.COLOR_RGB2GRAY)
-    travel, frames = PAN_TRAVEL * SIZE, SECONDS * FPS
-    side = SIZE + int(travel) + 2
-    spectrum = np.fft.fft2(cv2.resize(grey, (side, side), interpolation=cv2.INTER_CUBIC).astype(np.float64))
-    fx = np.fft.fftfreq(side)[None, :]
-    out = []
-    for i in range(frames):
-        moved = np.real(np.fft.ifft2(spectrum * np.exp(2j * np.pi * fx * travel * (ease(i / (frames - 1)) - 0.5))))
-        out.append(moved[:SIZE, (side - SIZE) // 2:(side - SIZE) // 2 + SIZE])
-    return out
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("image", nargs="?", type=Path, default=DEFAULT_IMAGE)
@@ -169,10 +152,6 @@ def main() -> None:
                   f"{measure(zp_frames):.3f} px; plain phaseCorrelate: engine "
                   f"{measure(eng_frames, False):.3f} px, zoompan {measure(zp_frames, False):.3f} px")
             del eng_frames, zp_frames
-        ideal = ideal_pan(args.image)
-        print(f"pan   jitter floor of the method (exact Fourier shifts): refined {pan_jitter(ideal):.3f} px, "
-              f"plain {pan_jitter(ideal, False):.3f} px")
-        del ideal
         rss = {s: run(engine_cmd(args.image, tmp / f"rss{s}.mp4", "complex", "in", s))[1] for s in (3, 10)}
         print(f"peak RSS engine: 3 s {rss[3]} MiB, 10 s {rss[10]} MiB "
               f"({(rss[10] / rss[3] - 1) * 100:+.1f} %)")
