@@ -186,10 +186,47 @@ def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
                        "WHERE datname = current_database() AND pid <> pg_backend_pid()")
 
 
-def _free_port() -> int:
+def embedded_env(tmp_path: Path) -> dict:
+    """This environment minus every server setting: SQLite, local files, in-process worker."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("AWS_", "DATABASE_URL", "REDIS_URL", "CELERY_", "UPLOAD_DIR"))}
+    env["AIRWAVE_VAR_DIR"] = str(tmp_path / "var")
+    return env
+
+
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def start_uvicorn(env: dict, log_path: Path) -> tuple[subprocess.Popen, str]:
+    """uvicorn serving airwave.asgi with ``env``; returns once /healthz answers."""
+    port = free_port()
+    log = open(log_path, "w")
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "airwave.asgi:application", "--host", "127.0.0.1",
+                             "--port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    log.close()
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if requests.get(f"{base}/healthz", timeout=1).ok:
+                return proc, base
+        except requests.ConnectionError:
+            pass
+        if time.monotonic() > deadline or proc.poll() is not None:
+            proc.kill()
+            raise RuntimeError(log_path.read_text())
+        time.sleep(0.2)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
 
 
 @pytest.fixture
@@ -199,23 +236,6 @@ def live_server_asgi(celery_worker, transactional_db, tmp_path):
 
     db = connection.settings_dict
     env = dict(os.environ, DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}")
-    port = _free_port()
-    log = open(tmp_path / "uvicorn.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "airwave.asgi:application", "--host", "127.0.0.1",
-                             "--port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if requests.get(f"{base}/healthz", timeout=1).ok:
-                break
-        except requests.ConnectionError:
-            pass
-        if time.monotonic() > deadline or proc.poll() is not None:
-            proc.kill()
-            raise RuntimeError((tmp_path / "uvicorn.log").read_text())
-        time.sleep(0.2)
+    proc, base = start_uvicorn(env, tmp_path / "uvicorn.log")
     yield base
-    proc.terminate()
-    proc.wait(timeout=10)
-    log.close()
+    stop(proc)

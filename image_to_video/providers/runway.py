@@ -98,15 +98,11 @@ class RunwayClient:
             last = attempt == self.max_retries
             try:
                 response = self.session.request(method, url, timeout=self.timeout, **kwargs)
-            except requests.Timeout as exc:
+            except (requests.Timeout, requests.ConnectionError) as exc:
                 if last:
-                    raise ProviderError("Runway did not answer in time", code="runway_timeout",
-                                        transient=True) from exc
-                self._sleep(attempt)
-                continue
-            except requests.ConnectionError as exc:
-                if last:
-                    raise ProviderError("Runway could not be reached", code="runway_unreachable",
+                    timed_out = isinstance(exc, requests.Timeout)
+                    raise ProviderError("Runway did not answer in time" if timed_out else "Runway could not be reached",
+                                        code="runway_timeout" if timed_out else "runway_unreachable",
                                         transient=True) from exc
                 self._sleep(attempt)
                 continue

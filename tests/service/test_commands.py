@@ -1,7 +1,6 @@
 """create_client, generate_video and reconcile_assets as an operator runs them."""
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +10,7 @@ from django.core.management import call_command
 
 from airwave.models import Membership
 from assets.models import Asset
-from tests.conftest import ASTRONAUT, ROOT
+from tests.conftest import ASTRONAUT, ROOT, embedded_env
 from tests.videos import probe_video
 
 
@@ -55,16 +54,9 @@ def test_generate_video_fails_with_nonzero_exit_on_bad_input(transactional_db, t
         call_command("generate_video", str(ASTRONAUT), "--motion-type", "rotation", "--motion-direction", "in")
 
 
-def _embedded_env(tmp_path) -> dict:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("AWS_", "DATABASE_URL", "REDIS_URL", "CELERY_", "UPLOAD_DIR"))}
-    env["AIRWAVE_VAR_DIR"] = str(tmp_path / "var")
-    return env
-
-
 def test_embedded_defaults_generate_video_end_to_end(tmp_path):
     """What `make demo` does: SQLite, local media, in-process worker, progress bar, playable MP4."""
-    env = _embedded_env(tmp_path)
+    env = embedded_env(tmp_path)
     manage = [sys.executable, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "-v0"], env=env, check=True, cwd=ROOT, timeout=120)
     proc = subprocess.run([*manage, "generate_video", str(ASTRONAUT), "--duration", "1", "--width", "160",

@@ -1,8 +1,6 @@
 """The embedded service over real HTTP: uvicorn, SQLite, local files, the in-process worker."""
 
 import json
-import os
-import socket
 import subprocess
 import sys
 import time
@@ -10,21 +8,13 @@ import time
 import pytest
 import requests
 
-from tests.conftest import ROOT, generate_body
+from tests.conftest import ROOT, embedded_env, generate_body, start_uvicorn, stop
 from tests.videos import probe_video
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
 def embedded_server(tmp_path):
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("AWS_", "DATABASE_URL", "REDIS_URL", "CELERY_", "UPLOAD_DIR"))}
-    env["AIRWAVE_VAR_DIR"] = str(tmp_path / "var")
+    env = embedded_env(tmp_path)
     manage = [sys.executable, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "-v0"], env=env, check=True, cwd=ROOT, timeout=120)
     owners = []
@@ -32,26 +22,9 @@ def embedded_server(tmp_path):
         out = subprocess.run([*manage, "create_client", name, "--user", name.lower()], env=env, cwd=ROOT,
                              check=True, capture_output=True, text=True, timeout=60).stdout
         owners.append(json.loads(out.strip().splitlines()[-1]))
-    port = _free_port()
-    log = open(tmp_path / "server.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "airwave.asgi:application", "--host", "127.0.0.1",
-                             "--port", str(port)], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if requests.get(f"{base}/healthz", timeout=1).ok:
-                break
-        except requests.ConnectionError:
-            pass
-        if time.monotonic() > deadline or proc.poll() is not None:
-            proc.kill()
-            raise RuntimeError((tmp_path / "server.log").read_text())
-        time.sleep(0.2)
+    proc, base = start_uvicorn(env, tmp_path / "server.log")
     yield base, owners
-    proc.terminate()
-    proc.wait(timeout=10)
-    log.close()
+    stop(proc)
 
 
 def test_post_poll_download_on_embedded_defaults(embedded_server):

@@ -2,7 +2,6 @@
 
 import os
 import signal
-import socket
 import subprocess
 import time
 
@@ -10,6 +9,8 @@ import pytest
 import requests
 import yaml
 from django.core.management import call_command
+
+from tests.conftest import free_port
 
 CONTRACT_ROUTES = {
     "/api/image-to-video/generate": "post",
@@ -62,12 +63,6 @@ def test_healthz(client):
     assert response.status_code == 200 and response.json() == {"status": "ok"}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _wait(check, timeout=15):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -101,7 +96,7 @@ def own_redis_and_s3(settings, s3):
     import boto3
     import redis
 
-    redis_port, s3_port = _free_port(), _free_port()
+    redis_port, s3_port = free_port(), free_port()
     own_redis = Service(["redis-server", "--bind", "127.0.0.1", "--port", str(redis_port), "--save", "",
                          "--appendonly", "no"], lambda: redis.Redis(port=redis_port).ping())
     moto = os.path.join(os.path.dirname(os.sys.executable), "moto_server")
