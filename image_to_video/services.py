@@ -298,12 +298,13 @@ def job_poll(job_id, attempt: int = 0) -> Job | None:
         return job
     started = job.started_at or job.created_at
     if (timezone.now() - started).total_seconds() > settings.RUNWAY_POLL_DEADLINE:
-        minutes = settings.RUNWAY_POLL_DEADLINE / 60
-        job_fail(job.pk, code="provider_timeout", message=f"{job.provider} did not finish within {minutes:g} minutes")
+        # Stop the provider's task first, so a job seen as failed has no task still running.
         try:
             get_provider(job.provider).cancel(job)
         except Exception:
             log.warning("could not cancel the timed-out task of job %s", job.pk, exc_info=True)
+        minutes = settings.RUNWAY_POLL_DEADLINE / 60
+        job_fail(job.pk, code="provider_timeout", message=f"{job.provider} did not finish within {minutes:g} minutes")
         return Job.objects.get(pk=job.pk)
     try:
         job_apply_provider_update(job.pk, get_provider(job.provider).poll(job))
