@@ -10,11 +10,19 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import connection
-from django.http import JsonResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework.decorators import api_view, authentication_classes, permission_classes
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
 
 
+@extend_schema(summary="Liveness: the process answers", responses={200: OpenApiTypes.OBJECT}, tags=["health"])
+@api_view(["GET"])
+@authentication_classes([])
+@permission_classes([AllowAny])
 def healthz(request):
-    return JsonResponse({"status": "ok"})
+    return Response({"status": "ok"})
 
 
 def _database() -> None:
@@ -42,6 +50,11 @@ def _storage() -> None:
     default_storage.delete(saved)
 
 
+@extend_schema(summary="Readiness: database, channel layer, broker and storage",
+               responses={200: OpenApiTypes.OBJECT, 503: OpenApiTypes.OBJECT}, tags=["health"])
+@api_view(["GET"])
+@authentication_classes([])
+@permission_classes([AllowAny])
 def readyz(request):
     checks = {"database": _database, "channelLayer": _channel_layer, "storage": _storage}
     if settings.CELERY_BROKER_URL:
@@ -57,4 +70,4 @@ def readyz(request):
     body = {"status": "ok" if not failed else "unavailable", "checks": results}
     if failed:
         body["unavailable"] = failed
-    return JsonResponse(body, status=503 if failed else 200)
+    return Response(body, status=503 if failed else 200)

@@ -20,6 +20,8 @@ CONTRACT_ROUTES = {
     "/api/image-to-video/webhook": "post",
     "/api/assets/": "get",
     "/api/assets/{assetId}": "get",
+    "/healthz": "get",
+    "/readyz": "get",
 }
 
 
