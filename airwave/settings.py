@@ -171,6 +171,7 @@ MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 # A 10 MB image is ~13.4 MB as base64 in JSON.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 15 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 11 * 1024 * 1024
+SOURCE_RETENTION_DAYS = float(os.environ.get("SOURCE_RETENTION_DAYS", "7"))  # then the worker deletes sources
 PROGRESS_SAVE_INTERVAL = float(os.environ.get("PROGRESS_SAVE_INTERVAL", "0.25"))  # seconds, per job
 
 REST_FRAMEWORK = {

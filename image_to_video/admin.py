@@ -84,8 +84,15 @@ class JobAdmin(admin.ModelAdmin):
 
     @admin.action(description="Retry selected failed jobs (as new jobs)")
     def retry_jobs(self, request, queryset):
-        new = [services.job_retry(job) for job in queryset.filter(status__in=["failed", "canceled"])]
-        self.message_user(request, f"Queued {len(new)} new job(s).", messages.SUCCESS)
+        queued, gone = 0, 0
+        for job in queryset.filter(status__in=["failed", "canceled"]):
+            try:
+                services.job_retry(job)
+                queued += 1
+            except services.JobNotRetryable:
+                gone += 1
+        note = f" {gone} could not be retried: their source image is no longer kept." if gone else ""
+        self.message_user(request, f"Queued {queued} new job(s).{note}", messages.WARNING if gone else messages.SUCCESS)
 
     @admin.action(description="Re-create missing assets")
     def recreate_assets(self, request, queryset):

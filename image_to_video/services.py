@@ -40,6 +40,10 @@ class JobNotCancelable(Exception):
     """The job has already finished."""
 
 
+class JobNotRetryable(Exception):
+    """The job's source image is gone (pruned after SOURCE_RETENTION_DAYS)."""
+
+
 @dataclass(frozen=True)
 class SourceImage:
     data: bytes
@@ -193,7 +197,9 @@ def job_retry(job: Job) -> Job:
     """A new queued job with the same parameters and source (admin action)."""
     with transaction.atomic():
         clone = Job.objects.get(pk=job.pk)
-        data = clone.source_image.read() if clone.source_image else b""
+        if not clone.source_image or not clone.source_image.storage.exists(clone.source_image.name):
+            raise JobNotRetryable(f"the source image of job {job.pk} is no longer kept")
+        data = clone.source_image.read()
         clone.source_image.close()
         new = Job(
             id=uuid.uuid4(), client=clone.client, user=clone.user, provider=clone.provider,
@@ -233,6 +239,19 @@ class ProgressReporter:
             self._last_check = now
             self._canceled = not Job.objects.filter(pk=self.job_id, status=JobStatus.PROCESSING).exists()
         return self._canceled
+
+
+def job_sources_prune(*, older_than_days: float | None = None) -> int:
+    """Delete the source images of jobs that finished long ago (kept meanwhile for retries)."""
+    days = settings.SOURCE_RETENTION_DAYS if older_than_days is None else older_than_days
+    cutoff = timezone.now() - timezone.timedelta(days=days)
+    pruned = 0
+    old = Job.objects.filter(status__in=FINAL_STATUSES, completed_at__lt=cutoff).exclude(source_image="")
+    for job in old.only("pk", "source_image"):
+        job.source_image.delete(save=False)
+        Job.objects.filter(pk=job.pk).update(source_image="")
+        pruned += 1
+    return pruned
 
 
 def render_path(job: Job) -> Path:

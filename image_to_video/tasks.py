@@ -32,12 +32,13 @@ def store_asset(job_id: str) -> None:
 
 @shared_task(name="image_to_video.tasks.reconcile_assets", acks_late=True)
 def reconcile_assets() -> int:
-    """Periodic: file missing assets, and process webhook deliveries whose processing failed."""
+    """Periodic: retry failed webhook deliveries, prune old sources, file missing assets."""
     from assets.services import assets_reconcile
 
-    from .services import webhook_events_retry
+    from .services import job_sources_prune, webhook_events_retry
 
     webhook_events_retry()
+    job_sources_prune()
     return assets_reconcile()
 
 

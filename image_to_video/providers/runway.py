@@ -10,6 +10,7 @@ polling and by the webhook.
 from __future__ import annotations
 
 import base64
+import functools
 import logging
 import math
 import random
@@ -183,6 +184,13 @@ class RunwayClient:
         raise AssertionError("unreachable")
 
 
+@functools.lru_cache(maxsize=4)
+def _pooled_client(api_key: str, base_url: str, timeout: tuple[float, float], max_retries: int,
+                   backoff: float) -> RunwayClient:
+    """One client, and so one pooled session, per configuration and process."""
+    return RunwayClient(api_key, base_url, timeout=timeout, max_retries=max_retries, backoff=backoff)
+
+
 def nearest_ratio(model: str, width: int, height: int) -> str:
     """The model's allowed ratio closest to width:height (compared as log aspect ratios)."""
     wanted = math.log(width / height)
@@ -235,9 +243,8 @@ class RunwayProvider(VideoProvider):
         if not settings.RUNWAY_API_KEY:
             raise ProviderError("the runway provider is not configured (RUNWAY_API_KEY is not set)",
                                 code="runway_not_configured")
-        client = RunwayClient(settings.RUNWAY_API_KEY, settings.RUNWAY_API_URL,
-                              timeout=settings.RUNWAY_TIMEOUT, max_retries=settings.RUNWAY_MAX_RETRIES,
-                              backoff=settings.RUNWAY_BACKOFF)
+        client = _pooled_client(settings.RUNWAY_API_KEY, settings.RUNWAY_API_URL, tuple(settings.RUNWAY_TIMEOUT),
+                                settings.RUNWAY_MAX_RETRIES, settings.RUNWAY_BACKOFF)
         return cls(client, settings.RUNWAY_MODEL)
 
     def build_request(self, job) -> tuple[dict, dict]:

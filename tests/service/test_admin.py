@@ -109,3 +109,13 @@ def test_assets_tags_and_categories_in_the_admin(staff, tenant):
 def test_non_staff_are_sent_to_login(client, tenant):
     client.force_login(tenant.user)
     assert client.get("/admin/image_to_video/job/").status_code == 302
+
+
+def test_retry_refuses_a_job_whose_source_was_pruned(staff, tenant):
+    from image_to_video.services import job_sources_prune
+
+    failed = make_job(tenant, status=JobStatus.FAILED)
+    job_sources_prune(older_than_days=-1)
+    response = _action(staff, "retry_jobs", [failed])
+    assert "Queued 0 new job" in response.content.decode() and "no longer kept" in response.content.decode()
+    assert Job.objects.count() == 1

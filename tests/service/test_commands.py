@@ -70,3 +70,23 @@ def test_embedded_defaults_generate_video_end_to_end(tmp_path):
     assert (info.width, info.height, info.frames, info.codec) == (160, 160, 30, "h264")
     assert "100%" in proc.stderr, "a progress bar on stderr"
     assert (tmp_path / "var" / "airwave.sqlite3").is_file()
+
+
+def test_generate_video_for_a_client_uses_its_own_member(transactional_db, capsys, s3):
+    call_command("create_client", "Shop", "--user", "owner")
+    owner = _json_line(capsys)
+    call_command("generate_video", str(ASTRONAUT), "--duration", "1", "--width", "64", "--height", "64",
+                 "--client", owner["clientId"])
+    out = _json_line(capsys)
+    assert Asset.objects.get(pk=out["assetId"]).user_id == owner["userId"]
+    assert Membership.objects.filter(client_id=owner["clientId"]).count() == 1, "nobody was added to the client"
+
+
+def test_generate_video_refuses_a_user_outside_the_client(transactional_db, capsys):
+    from django.core.management.base import CommandError
+
+    call_command("create_client", "Shop", "--user", "owner")
+    shop = _json_line(capsys)
+    call_command("create_client", "Elsewhere", "--user", "stranger")
+    with pytest.raises(CommandError, match="not a member"):
+        call_command("generate_video", str(ASTRONAUT), "--client", shop["clientId"], "--user", "stranger")

@@ -142,3 +142,20 @@ def test_asset_per_job_is_a_database_constraint(tenant):
     with pytest.raises(IntegrityError), transaction.atomic():
         Asset.objects.create(client=tenant.client, user=tenant.user, job=job, file="b.mp4", name="b",
                              content_type="video/mp4", size=1)
+
+
+def test_old_sources_are_pruned_and_recent_ones_kept(tenant):
+    from pathlib import Path
+
+    from django.utils import timezone
+
+    old = make_job(tenant, status=JobStatus.COMPLETED)
+    recent = make_job(tenant, status=JobStatus.FAILED)
+    running = make_job(tenant, status=JobStatus.PROCESSING)
+    Job.objects.filter(pk=old.pk).update(completed_at=timezone.now() - timezone.timedelta(days=8))
+    Job.objects.filter(pk=recent.pk).update(completed_at=timezone.now() - timezone.timedelta(days=1))
+    paths = {job.pk: Path(job.source_image.path) for job in (old, recent, running)}
+    assert services.job_sources_prune(older_than_days=7) == 1
+    assert not paths[old.pk].exists() and paths[recent.pk].exists() and paths[running.pk].exists()
+    assert Job.objects.get(pk=old.pk).source_image.name == ""
+    assert services.job_sources_prune(older_than_days=7) == 0

@@ -77,19 +77,25 @@ class Command(BaseCommand):
             raise CommandError(f"job {job.pk} {job.status}: {message}")
 
     def _owner(self, username, client_id):
+        """The job's user and client: given ones must already belong together; defaults are the demo pair."""
         User = get_user_model()
         if client_id:
             client = Client.objects.filter(pk=client_id).first()
             if client is None:
                 raise CommandError(f"no client {client_id}")
-        else:
-            client, _ = Client.objects.get_or_create(name=DEMO_CLIENT)
+            if username is None:  # the client's first member, never a new one
+                membership = client.memberships.select_related("user").order_by("created_at").first()
+                if membership is None:
+                    raise CommandError(f"client {client.pk} has no members; pass --user")
+                return membership.user, client
+            user = User.objects.filter(username=username).first()
+            if user is None or not Membership.objects.filter(client=client, user=user).exists():
+                raise CommandError(f"user {username} is not a member of client {client.pk}")
+            return user, client
+        client, _ = Client.objects.get_or_create(name=DEMO_CLIENT)
         user, created = User.objects.get_or_create(username=username or DEMO_USER)
         if created:
             user.set_unusable_password()
             user.save(update_fields=["password"])
-        if username is None or client_id is None:
-            Membership.objects.get_or_create(client=client, user=user)
-        elif not Membership.objects.filter(client=client, user=user).exists():
-            raise CommandError(f"user {user.username} is not a member of client {client.pk}")
+        Membership.objects.get_or_create(client=client, user=user)
         return user, client
