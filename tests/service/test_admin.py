@@ -114,8 +114,11 @@ def test_non_staff_are_sent_to_login(client, tenant):
 def test_retry_refuses_a_job_whose_source_was_pruned(staff, tenant):
     from image_to_video.services import job_sources_prune
 
+    from django.utils import timezone
+
     failed = make_job(tenant, status=JobStatus.FAILED)
-    job_sources_prune(older_than_days=-1)
+    Job.objects.filter(pk=failed.pk).update(completed_at=timezone.now() - timezone.timedelta(days=8))
+    assert job_sources_prune(older_than_days=7) == 1
     response = _action(staff, "retry_jobs", [failed])
     assert "Queued 0 new job" in response.content.decode() and "no longer kept" in response.content.decode()
     assert Job.objects.count() == 1
