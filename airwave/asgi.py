@@ -12,7 +12,10 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from image_to_video.auth import TokenAuthMiddleware  # noqa: E402
+from image_to_video.dispatch import start_in_process_worker  # noqa: E402
 from image_to_video.routing import websocket_urlpatterns  # noqa: E402
+
+start_in_process_worker()  # no broker: jobs run in this process, and orphans of a restart are picked up
 
 application = ProtocolTypeRouter({
     "http": django_asgi_app,

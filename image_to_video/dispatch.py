@@ -24,6 +24,7 @@ RECONCILE_EVERY = 300.0
 
 _local = threading.local()
 _lock = threading.Lock()
+_inflight: dict[str, int] = {}  # job id -> queued or running in-process tasks for it
 _executor: ThreadPoolExecutor | None = None
 _reconciler: threading.Thread | None = None
 
@@ -57,20 +58,45 @@ def enqueue(task, *args, countdown: float | None = None) -> None:
     elif uses_celery():
         task.apply_async(args=args, countdown=countdown)
     elif countdown:
-        timer = threading.Timer(countdown, lambda: _pool().submit(_run_in_thread, task, args))
+        _hold(args)
+        timer = threading.Timer(countdown, lambda: _pool().submit(_run_in_thread, task, args, True))
         timer.daemon = True
         timer.start()
     else:
-        _pool().submit(_run_in_thread, task, args)
+        _hold(args)
+        _pool().submit(_run_in_thread, task, args, True)
 
 
-def _run_in_thread(task, args) -> None:
+def _hold(args) -> None:
+    if args:
+        with _lock:
+            _inflight[str(args[0])] = _inflight.get(str(args[0]), 0) + 1
+
+
+def _release(args) -> None:
+    if args:
+        with _lock:
+            key = str(args[0])
+            _inflight[key] = _inflight.get(key, 1) - 1
+            if _inflight[key] <= 0:
+                del _inflight[key]
+
+
+def held_job_ids() -> set[str]:
+    """Ids this process's in-process worker has queued, scheduled or running."""
+    with _lock:
+        return set(_inflight)
+
+
+def _run_in_thread(task, args, held: bool = False) -> None:
     close_old_connections()
     try:
         task(*args)
     except Exception:
-        log.exception("in-process task %s%r failed", task.name, args)
+        log.exception("in-process task %s%r failed", getattr(task, "name", getattr(task, "__name__", task)), args)
     finally:
+        if held:
+            _release(args)
         connections.close_all()
 
 
@@ -85,12 +111,25 @@ def _pool() -> ThreadPoolExecutor:
     return _executor
 
 
+def start_in_process_worker() -> None:
+    """Start the worker threads now (the ASGI app calls this when there is no broker)."""
+    if not uses_celery():
+        _pool()
+
+
 def _reconcile_forever() -> None:
-    """The in-process stand-in for Celery beat's periodic reconcile_assets."""
-    from . import tasks
+    """The in-process stand-in for Celery beat: soon after start, then every few minutes.
+
+    Besides reconcile_assets it picks up jobs orphaned by a restart, since this
+    worker's queue lived in the memory of the process that died.
+    """
+    from . import services, tasks
 
     stop = threading.Event()
-    while not stop.wait(RECONCILE_EVERY):
+    delay = 5.0
+    while not stop.wait(delay):
+        delay = RECONCILE_EVERY
+        _run_in_thread(lambda: services.jobs_requeue_orphans(exclude=held_job_ids()), ())
         _run_in_thread(tasks.reconcile_assets, ())
 
 

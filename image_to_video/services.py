@@ -241,6 +241,35 @@ class ProgressReporter:
         return self._canceled
 
 
+def jobs_requeue_orphans(*, exclude: set[str] = frozenset(), queued_for: float = 60.0,
+                         silent_for: float = 120.0) -> int:
+    """Pick up jobs no worker holds any more (the in-process worker's queue dies with its process).
+
+    A queued job waiting longer than ``queued_for`` seconds is queued again; a
+    processing job that has not saved progress for ``silent_for`` seconds is
+    rendered again (local) or followed again (a provider task). ``exclude`` holds
+    the ids this process's worker still has in hand. Celery does not need this:
+    with acks_late an unfinished task is redelivered.
+    """
+    now = timezone.now()
+    stale_queued = Job.objects.filter(status=JobStatus.QUEUED,
+                                      created_at__lt=now - timezone.timedelta(seconds=queued_for))
+    stale_running = Job.objects.filter(status=JobStatus.PROCESSING,
+                                       updated_at__lt=now - timezone.timedelta(seconds=silent_for))
+    count = 0
+    for job in list(stale_queued) + list(stale_running):
+        if str(job.pk) in exclude:
+            continue
+        if job.provider_task_id:
+            schedule_poll(job.pk, 5)
+        else:
+            Job.objects.filter(pk=job.pk).update(updated_at=now)  # claimed: the next sweep leaves it alone
+            _queue_run(job.pk)
+        count += 1
+        log.warning("job %s was orphaned (%s); picked up again", job.pk, job.status)
+    return count
+
+
 def job_sources_prune(*, older_than_days: float | None = None) -> int:
     """Delete the source images of jobs that finished long ago (kept meanwhile for retries)."""
     days = settings.SOURCE_RETENTION_DAYS if older_than_days is None else older_than_days

@@ -112,9 +112,9 @@ def test_non_staff_are_sent_to_login(client, tenant):
 
 
 def test_retry_refuses_a_job_whose_source_was_pruned(staff, tenant):
-    from image_to_video.services import job_sources_prune
-
     from django.utils import timezone
+
+    from image_to_video.services import job_sources_prune
 
     failed = make_job(tenant, status=JobStatus.FAILED)
     Job.objects.filter(pk=failed.pk).update(completed_at=timezone.now() - timezone.timedelta(days=8))

@@ -159,3 +159,22 @@ def test_old_sources_are_pruned_and_recent_ones_kept(tenant):
     assert not paths[old.pk].exists() and paths[recent.pk].exists() and paths[running.pk].exists()
     assert Job.objects.get(pk=old.pk).source_image.name == ""
     assert services.job_sources_prune(older_than_days=7) == 0
+
+
+def test_jobs_orphaned_by_a_restart_are_picked_up_once(in_process, tenant, s3):
+    """The in-process queue dies with its process; the worker's sweep finds what it no longer holds."""
+    from django.utils import timezone
+
+    from image_to_video import dispatch
+
+    orphan = make_job(tenant)  # queued, but no worker has it (as after a restart)
+    stuck = make_job(tenant, status=JobStatus.PROCESSING)  # a render that died with its process
+    held = make_job(tenant)  # still waiting in this process's queue
+    long_ago = timezone.now() - timezone.timedelta(minutes=10)
+    Job.objects.filter(pk__in=[orphan.pk, held.pk]).update(created_at=long_ago)
+    Job.objects.filter(pk=stuck.pk).update(updated_at=long_ago)
+    assert services.jobs_requeue_orphans(exclude={str(held.pk)}) == 2
+    for job in (orphan, stuck):
+        assert wait_for_job(job.pk, asset=True).status == "completed"
+    assert Job.objects.get(pk=held.pk).status == "queued", "what the worker holds is not run twice"
+    assert services.jobs_requeue_orphans(exclude=dispatch.held_job_ids()) == 1  # only `held` is left
