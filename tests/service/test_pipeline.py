@@ -1,6 +1,7 @@
 """An image posted to the API becomes a completed job with exactly one asset in S3."""
 
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -45,7 +46,11 @@ def assert_filed(job_id, tenant, s3, *, width, height, duration, fmt="mp4", fram
     assert (info.width, info.height) == (width, height)
     assert info.frames == (frames or round(duration * 30))
     assert info.duration == pytest.approx(duration, abs=0.1)
-    assert not any("renders" in str(p) for p in upload_files()), "the local render is removed once stored"
+    # The service deletes the local render just after the asset's commit (never before it).
+    deadline = time.monotonic() + 10
+    while any(str(job.pk) in str(p) for p in upload_files() if "renders" in str(p)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(str(job.pk) in str(p) for p in upload_files() if "renders" in str(p)), "the render is removed"
     return asset
 
 
