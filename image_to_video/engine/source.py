@@ -82,11 +82,14 @@ def _open(source: Source) -> Image.Image:
 def probe_image(source: Source) -> ImageInfo:
     """Check format and size from the header only (cheap; no pixel decoded)."""
     image = _open(source)
+    return ImageInfo(image.format, ACCEPTED_FORMATS[image.format], *image.size, orientation=_orientation(image))
+
+
+def _orientation(image: Image.Image) -> int:
     try:
-        orientation = int(image.getexif().get(0x0112, 1))
+        return int(image.getexif().get(0x0112, 1))
     except Exception:  # noqa: BLE001 - a broken EXIF block just means "upright"
-        orientation = 1
-    return ImageInfo(image.format, ACCEPTED_FORMATS[image.format], *image.size, orientation=orientation)
+        return 1
 
 
 def load_image(source: Source, *, min_size: tuple[int, int] | None = None) -> np.ndarray:
@@ -98,8 +101,11 @@ def load_image(source: Source, *, min_size: tuple[int, int] | None = None) -> np
     """
     image = _open(source)
     if min_size and image.format in ("JPEG", "MPO"):
-        side = max(min_size)  # EXIF may swap the axes; ask for the larger side on both
-        image.draft("RGB", (side, side))
+        # min_size is upright (as displayed); the decoder works in the file's stored orientation.
+        width, height = min_size
+        if _orientation(image) in (5, 6, 7, 8):
+            width, height = height, width
+        image.draft("RGB", (width, height))
     try:
         image.load()
         image = ImageOps.exif_transpose(image)

@@ -78,8 +78,17 @@ def test_cmyk_jpeg_and_webp_are_read():
 
 def test_large_jpeg_is_decoded_at_a_reduced_scale_when_asked():
     data = _jpeg_bytes(Image.new("RGB", (2000, 1600), (90, 90, 90)))
-    small = load_image(data, min_size=(400, 300))
-    assert 400 <= small.shape[1] < 2000 and small.shape[0] >= 300
+    assert load_image(data, min_size=(400, 300)).shape == (400, 500, 3), "1/4 scale still covers 400x300"
+    assert load_image(data, min_size=(1800, 1000)).shape == (1600, 2000, 3), "1/2 scale would be too small"
+
+
+def test_reduced_decoding_respects_exif_rotation():
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored 2000x1000, shown 1000x2000
+    data = _jpeg_bytes(Image.new("RGB", (2000, 1000), (90, 90, 90)), exif=exif.tobytes())
+    assert load_image(data, min_size=(250, 500)).shape == (500, 250, 3), "upright, at 1/4 scale"
+    assert load_image(data, min_size=(400, 900)).shape == (1000, 500, 3), "900 tall upright needs 1/2 scale"
+    assert load_image(data, min_size=(600, 500)).shape == (2000, 1000, 3), "600 wide upright needs it all"
 
 
 @pytest.mark.parametrize("data,message", [
