@@ -42,8 +42,8 @@ def asset_create_from_job(*, job_id) -> Asset | None:
 
     name = asset_storage_name(job)
     try:
-        if default_storage.exists(name) and not _is_s3(default_storage):
-            default_storage.delete(name)  # a leftover of an earlier, interrupted attempt
+        if default_storage.exists(name):
+            default_storage.delete(name)  # a leftover of an interrupted attempt (the name must stay as planned)
         with video.open("rb") as fh:
             stored = default_storage.save(name, File(fh, name=video.name))
     except Exception as exc:
@@ -87,6 +87,3 @@ def assets_reconcile() -> int:
             log.error("reconcile: job %s still has no asset: %s", job_id, exc)
     return created
 
-
-def _is_s3(storage) -> bool:
-    return type(getattr(storage, "_wrapped", storage)).__name__ == "S3Storage"

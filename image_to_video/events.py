@@ -14,7 +14,7 @@ import asyncio
 import logging
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 
 log = logging.getLogger(__name__)
 _server_loop: asyncio.AbstractEventLoop | None = None
@@ -41,7 +41,7 @@ def _send(client_id, message: dict) -> None:
     except RuntimeError:
         running = None
     try:
-        if loop is not None and loop.is_running() and running is not loop and _is_in_memory(layer):
+        if loop is not None and loop.is_running() and running is not loop and isinstance(layer, InMemoryChannelLayer):
             asyncio.run_coroutine_threadsafe(layer.group_send(group, message), loop).result(timeout=5)
         elif running is not None:
             running.create_task(layer.group_send(group, message))
@@ -50,9 +50,6 @@ def _send(client_id, message: dict) -> None:
     except Exception:  # a lost notification must never fail the job
         log.warning("could not publish %s to %s", message.get("type"), group, exc_info=True)
 
-
-def _is_in_memory(layer) -> bool:
-    return type(layer).__name__ == "InMemoryChannelLayer"
 
 
 def publish_job(job_id, *, final: bool = False) -> None:

@@ -91,7 +91,7 @@ class GenerateRequest(serializers.Serializer):
     width = serializers.IntegerField(min_value=64, max_value=1920, default=1080)
     height = serializers.IntegerField(min_value=64, max_value=1920, default=1080)
     clientId = serializers.UUIDField(required=False, allow_null=True)
-    provider = serializers.ChoiceField(choices=PROVIDER_NAMES, required=False, allow_null=True)
+    provider = serializers.ChoiceField(choices=PROVIDER_NAMES, required=False, allow_null=True, default=None)
     promptText = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
 
     def to_internal_value(self, data):
@@ -134,8 +134,7 @@ class GenerateRequest(serializers.Serializer):
             ).validate()
         except InvalidParameter as exc:
             raise serializers.ValidationError({exc.param: [exc.message[:1].upper() + exc.message[1:] + "."]}) from None
-        provider = attrs.get("provider") or self.validate_provider(None)
-        return {"client": client, "params": params, "source": attrs["sourceImage"], "provider": provider,
+        return {"client": client, "params": params, "source": attrs["sourceImage"], "provider": attrs["provider"],
                 "prompt_text": attrs.get("promptText", "")}
 
 

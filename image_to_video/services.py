@@ -73,12 +73,9 @@ def job_create(*, user, client: Client, params: MotionParams, source: SourceImag
     """
     fingerprint = request_fingerprint(client=client, params=params, provider=provider,
                                       prompt_text=prompt_text, source=source)
-    if idempotency_key:
-        existing = Job.objects.filter(user=user, idempotency_key=idempotency_key).first()
-        if existing is not None:
-            if existing.request_fingerprint != fingerprint:
-                raise IdempotencyConflict(idempotency_key)
-            return existing, False
+    existing = _job_for_key(user, idempotency_key, fingerprint)
+    if existing is not None:
+        return existing, False
     job = Job(
         id=uuid.uuid4(), client=client, user=user, provider=provider, prompt_text=prompt_text,
         motion_type=params.motion_type, motion_direction=params.motion_direction,
@@ -99,17 +96,24 @@ def job_create(*, user, client: Client, params: MotionParams, source: SourceImag
             transaction.on_commit(lambda: events.publish_job(job.pk))
     except IntegrityError:
         _delete_upload(saved_name)
-        if idempotency_key:  # a concurrent request with the same key won the race
-            existing = Job.objects.filter(user=user, idempotency_key=idempotency_key).first()
-            if existing is not None:
-                if existing.request_fingerprint != fingerprint:
-                    raise IdempotencyConflict(idempotency_key) from None
-                return existing, False
+        existing = _job_for_key(user, idempotency_key, fingerprint)  # a concurrent request won the race
+        if existing is not None:
+            return existing, False
         raise
     except BaseException:
         _delete_upload(saved_name)
         raise
     return job, True
+
+
+def _job_for_key(user, idempotency_key: str, fingerprint: str) -> Job | None:
+    """The job already made with this key, or None; the same key with another request is a conflict."""
+    if not idempotency_key:
+        return None
+    existing = Job.objects.filter(user=user, idempotency_key=idempotency_key).first()
+    if existing is not None and existing.request_fingerprint != fingerprint:
+        raise IdempotencyConflict(idempotency_key)
+    return existing
 
 
 def _delete_upload(name: str | None) -> None:

@@ -92,29 +92,41 @@ class RunwayClient:
         self.session = requests.Session()
         self.session.headers.update({"Authorization": f"Bearer {api_key}", "X-Runway-Version": API_VERSION,
                                      "Accept": "application/json"})
+        self.downloads = requests.Session()  # output URLs: pooled too, and never sent the key
 
-    def _request(self, method: str, path: str, **kwargs) -> requests.Response:
-        url = f"{self.base_url}{path}"
+    def _send(self, session: requests.Session, method: str, url: str, **kwargs) -> requests.Response:
+        """One call under the SDKs' retry policy; the last answer is returned, whatever its status.
+
+        Connection errors and timeouts are retried, then re-raised; 408, 429 (after
+        ``Retry-After``) and 5xx are retried, then returned for the caller to map.
+        """
         for attempt in range(self.max_retries + 1):
             last = attempt == self.max_retries
             try:
-                response = self.session.request(method, url, timeout=self.timeout, **kwargs)
-            except (requests.Timeout, requests.ConnectionError) as exc:
+                response = session.request(method, url, timeout=self.timeout, **kwargs)
+            except (requests.Timeout, requests.ConnectionError):
                 if last:
-                    timed_out = isinstance(exc, requests.Timeout)
-                    raise ProviderError("Runway did not answer in time" if timed_out else "Runway could not be reached",
-                                        code="runway_timeout" if timed_out else "runway_unreachable",
-                                        transient=True) from exc
+                    raise
                 self._sleep(attempt)
                 continue
             if response.status_code in RETRY_STATUSES and not last:
-                log.info("Runway %s %s answered %s; retrying", method, path, response.status_code)
+                log.info("Runway %s %s answered %s; retrying", method, url.split("?", 1)[0], response.status_code)
+                response.close()
                 self._sleep(attempt, response.headers.get("Retry-After"))
                 continue
-            if response.status_code >= 400:
-                raise self._error(response)
             return response
         raise AssertionError("unreachable")
+
+    def _request(self, method: str, path: str, **kwargs) -> requests.Response:
+        try:
+            response = self._send(self.session, method, f"{self.base_url}{path}", **kwargs)
+        except (requests.Timeout, requests.ConnectionError) as exc:
+            timed_out = isinstance(exc, requests.Timeout)
+            raise ProviderError("Runway did not answer in time" if timed_out else "Runway could not be reached",
+                                code="runway_timeout" if timed_out else "runway_unreachable", transient=True) from exc
+        if response.status_code >= 400:
+            raise self._error(response)
+        return response
 
     def _sleep(self, attempt: int, retry_after: str | None = None) -> None:
         delay = self.backoff * (2 ** attempt) * (0.5 + random.random())  # exponential, with jitter
@@ -157,31 +169,23 @@ class RunwayClient:
         self._request("DELETE", f"/v1/tasks/{task_id}")
 
     def download(self, url: str, dest: Path, *, max_bytes: int = MAX_DOWNLOAD_BYTES) -> Path:
-        """Stream an output video to ``dest`` (no API key is sent to output URLs)."""
-        for attempt in range(self.max_retries + 1):
-            try:
-                with requests.get(url, stream=True, timeout=self.timeout) as response:
-                    if response.status_code in RETRY_STATUSES and attempt < self.max_retries:
-                        self._sleep(attempt, response.headers.get("Retry-After"))
-                        continue
-                    if response.status_code >= 400:
-                        raise ProviderError(f"the Runway video could not be downloaded ({response.status_code})",
-                                            code="runway_download_failed",
-                                            transient=response.status_code in RETRY_STATUSES)
-                    size = 0
-                    with dest.open("wb") as out:
-                        for chunk in response.iter_content(1024 * 1024):
-                            size += len(chunk)
-                            if size > max_bytes:
-                                raise ProviderError("the Runway video is too large", code="runway_download_too_large")
-                            out.write(chunk)
-                    return dest
-            except (requests.Timeout, requests.ConnectionError) as exc:
-                if attempt == self.max_retries:
-                    raise ProviderError("the Runway video could not be downloaded", code="runway_download_failed",
-                                        transient=True) from exc
-                self._sleep(attempt)
-        raise AssertionError("unreachable")
+        """Stream an output video to ``dest`` (output URLs are presigned: no API key is sent)."""
+        failed = "the Runway video could not be downloaded"
+        try:
+            with self._send(self.downloads, "GET", url, stream=True) as response:
+                if response.status_code >= 400:
+                    raise ProviderError(f"{failed} ({response.status_code})", code="runway_download_failed",
+                                        transient=response.status_code in RETRY_STATUSES)
+                size = 0
+                with dest.open("wb") as out:
+                    for chunk in response.iter_content(1024 * 1024):
+                        size += len(chunk)
+                        if size > max_bytes:
+                            raise ProviderError("the Runway video is too large", code="runway_download_too_large")
+                        out.write(chunk)
+        except (requests.Timeout, requests.ConnectionError) as exc:
+            raise ProviderError(failed, code="runway_download_failed", transient=True) from exc
+        return dest
 
 
 @functools.lru_cache(maxsize=4)

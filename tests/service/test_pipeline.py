@@ -14,12 +14,13 @@ from tests.conftest import bucket_keys, generate_body, photo_bytes, upload_files
 from tests.videos import probe_video
 
 
-def _download(url: str, suffix: str) -> Path:
+def _probe_download(url: str, suffix: str):
     response = requests.get(url, timeout=30)
     assert response.status_code == 200, response.text[:200]
-    path = Path(tempfile.mkdtemp()) / f"video{suffix}"
-    path.write_bytes(response.content)
-    return path
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"video{suffix}"
+        path.write_bytes(response.content)
+        return probe_video(path)
 
 
 def assert_filed(job_id, tenant, s3, *, width, height, duration, fmt="mp4", frames=None):
@@ -42,7 +43,7 @@ def assert_filed(job_id, tenant, s3, *, width, height, duration, fmt="mp4", fram
     body = tenant.api.get(f"/api/image-to-video/jobs/{job.pk}").json()
     assert body["assetId"] == str(asset.pk) and body["progress"] == 100 and body["completedAt"]
     assert "X-Amz-Signature" in body["videoUrl"] or "Signature" in body["videoUrl"]
-    info = probe_video(_download(body["videoUrl"], f".{fmt}"))
+    info = _probe_download(body["videoUrl"], f".{fmt}")
     assert (info.width, info.height) == (width, height)
     assert info.frames == (frames or round(duration * 30))
     assert info.duration == pytest.approx(duration, abs=0.1)
