@@ -55,6 +55,7 @@ def test_upload_watch_play_and_find_it_in_the_library(live_server_asgi, browser,
     page = _login(browser, base, owner.user.username)
     _shot(page, "1-logged-in")
     page.set_input_files("#sourceImage", str(ASTRONAUT))
+    page.locator("#preview").wait_for(state="visible", timeout=5000)  # the blob image decodes asynchronously
     assert page.locator("#preview").is_visible(), "a preview of the photo"
     page.get_by_label("Motion").select_option("pan")
     assert page.locator("#motionDirection option").all_inner_texts() == ["left", "right", "up", "down"]
