@@ -50,8 +50,11 @@ def _storage() -> None:
     default_storage.delete(saved)
 
 
-@extend_schema(summary="Readiness: database, channel layer, broker and storage",
-               responses={200: OpenApiTypes.OBJECT, 503: OpenApiTypes.OBJECT}, tags=["health"])
+@extend_schema(
+    summary="Readiness: database, channel layer, broker and storage",
+    responses={200: OpenApiTypes.OBJECT, 503: OpenApiTypes.OBJECT},
+    tags=["health"],
+)
 @api_view(["GET"])
 @authentication_classes([])
 @permission_classes([AllowAny])

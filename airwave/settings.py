@@ -62,16 +62,20 @@ ROOT_URLCONF = "airwave.urls"
 WSGI_APPLICATION = "airwave.wsgi.application"
 ASGI_APPLICATION = "airwave.asgi.application"
 
-TEMPLATES = [{
-    "BACKEND": "django.template.backends.django.DjangoTemplates",
-    "DIRS": [],
-    "APP_DIRS": True,
-    "OPTIONS": {"context_processors": [
-        "django.template.context_processors.request",
-        "django.contrib.auth.context_processors.auth",
-        "django.contrib.messages.context_processors.messages",
-    ]},
-}]
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
 
 DATABASES = {
     "default": dj_database_url.parse(
@@ -118,8 +122,12 @@ if AWS_STORAGE_BUCKET_NAME:
             "file_overwrite": True,
             "default_acl": None,
             # Fail fast when S3 is down: the asset is created later by reconcile_assets.
-            "client_config": _BotoConfig(signature_version="s3v4", connect_timeout=3, read_timeout=30,
-                                         retries={"max_attempts": 2, "mode": "standard"}),
+            "client_config": _BotoConfig(
+                signature_version="s3v4",
+                connect_timeout=3,
+                read_timeout=30,
+                retries={"max_attempts": 2, "mode": "standard"},
+            ),
         },
     }
 else:
@@ -138,10 +146,12 @@ WHITENOISE_AUTOREFRESH = DEBUG
 REDIS_URL = os.environ.get("REDIS_URL") or None
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL
 if REDIS_URL:
-    CHANNEL_LAYERS = {"default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": os.environ.get("CHANNEL_LAYER_PREFIX", "airwave")},
-    }}
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": os.environ.get("CHANNEL_LAYER_PREFIX", "airwave")},
+        }
+    }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 

@@ -8,8 +8,20 @@ class AssetAdmin(admin.ModelAdmin):
     list_display = ["name", "client", "user", "content_type", "size", "created_at"]
     list_filter = ["client", "content_type", "tags", "categories"]
     search_fields = ["name", "id", "metadata__jobId", "user__username"]
-    readonly_fields = ["id", "client", "user", "job", "file", "content_type", "size", "width", "height",
-                       "duration", "metadata", "created_at"]
+    readonly_fields = [
+        "id",
+        "client",
+        "user",
+        "job",
+        "file",
+        "content_type",
+        "size",
+        "width",
+        "height",
+        "duration",
+        "metadata",
+        "created_at",
+    ]
     filter_horizontal = ["tags", "categories"]
 
 

@@ -32,8 +32,7 @@ class AssetFilter(django_filters.FilterSet):
     jobId = django_filters.UUIDFilter(method="filter_job", help_text="the job that made the asset")
     clientId = django_filters.UUIDFilter(field_name="client_id")
     search = django_filters.CharFilter(method="filter_search", help_text="words in the name or a tag")
-    ordering = django_filters.OrderingFilter(
-        fields=(("created_at", "createdAt"), ("name", "name"), ("size", "size")))
+    ordering = django_filters.OrderingFilter(fields=(("created_at", "createdAt"), ("name", "name"), ("size", "size")))
 
     class Meta:
         model = Asset

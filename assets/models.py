@@ -33,8 +33,9 @@ class Asset(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     client = models.ForeignKey("airwave.Client", on_delete=models.CASCADE, related_name="assets")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assets")
-    job = models.OneToOneField("image_to_video.Job", null=True, blank=True, on_delete=models.SET_NULL,
-                               related_name="asset")  # one asset per job, enforced by the database
+    job = models.OneToOneField(
+        "image_to_video.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="asset"
+    )  # one asset per job, enforced by the database
     file = models.FileField(max_length=500)
     name = models.CharField(max_length=255)
     content_type = models.CharField(max_length=100)

@@ -8,5 +8,6 @@ from .models import Asset
 
 
 def assets_visible_to(user) -> QuerySet[Asset]:
-    return (Asset.objects.filter(client__in=clients_of(user))
-            .select_related("job").prefetch_related("tags", "categories"))
+    return (
+        Asset.objects.filter(client__in=clients_of(user)).select_related("job").prefetch_related("tags", "categories")
+    )

@@ -18,8 +18,22 @@ class AssetOut(serializers.ModelSerializer):
 
     class Meta:
         model = Asset
-        fields = ["assetId", "clientId", "userId", "name", "contentType", "size", "width", "height", "duration",
-                  "url", "tags", "categories", "metadata", "createdAt"]
+        fields = [
+            "assetId",
+            "clientId",
+            "userId",
+            "name",
+            "contentType",
+            "size",
+            "width",
+            "height",
+            "duration",
+            "url",
+            "tags",
+            "categories",
+            "metadata",
+            "createdAt",
+        ]
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_url(self, asset: Asset) -> str:

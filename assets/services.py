@@ -56,11 +56,17 @@ def asset_create_from_job(*, job_id) -> Asset | None:
     try:
         with transaction.atomic():
             asset = Asset.objects.create(
-                client=job.client, user=job.user, job=job, file=stored,
+                client=job.client,
+                user=job.user,
+                job=job,
+                file=stored,
                 name=f"{job.motion_type.capitalize()} {job.motion_direction}, {job.width}x{job.height} "
-                     f"{job.output_format} ({str(job.pk)[:8]})",
+                f"{job.output_format} ({str(job.pk)[:8]})",
                 content_type=CONTENT_TYPES.get(job.output_format, "application/octet-stream"),
-                size=video.stat().st_size, width=job.width, height=job.height, duration=job.duration,
+                size=video.stat().st_size,
+                width=job.width,
+                height=job.height,
+                duration=job.duration,
                 metadata=metadata,
             )
             asset.tags.set([Tag.objects.get_or_create(name=t)[0] for t in GENERATED_TAGS])
@@ -86,4 +92,3 @@ def assets_reconcile() -> int:
         except AssetStoreError as exc:
             log.error("reconcile: job %s still has no asset: %s", job_id, exc)
     return created
-

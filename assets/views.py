@@ -21,5 +21,6 @@ def protected_media(request, path: str):
         handle = asset.file.storage.open(asset.file.name, "rb")
     except FileNotFoundError:
         raise Http404 from None
-    return FileResponse(handle, content_type=asset.content_type, as_attachment=False,
-                        filename=asset.file.name.rsplit("/", 1)[-1])
+    return FileResponse(
+        handle, content_type=asset.content_type, as_attachment=False, filename=asset.file.name.rsplit("/", 1)[-1]
+    )

@@ -60,30 +60,78 @@ def run(cmd: list[str]) -> tuple[float, int]:
 def engine_in_process(image: Path, out: Path, motion: str, direction: str) -> float:
     from image_to_video.engine import MotionParams, render_video
 
-    params = MotionParams(motion_type=motion, motion_direction=direction, motion_strength=50, duration=SECONDS,
-                          width=SIZE, height=SIZE, fps=FPS, crf=CRF, preset=PRESET)
+    params = MotionParams(
+        motion_type=motion,
+        motion_direction=direction,
+        motion_strength=50,
+        duration=SECONDS,
+        width=SIZE,
+        height=SIZE,
+        fps=FPS,
+        crf=CRF,
+        preset=PRESET,
+    )
     start = time.perf_counter()
     render_video(image, out, params)
     return time.perf_counter() - start
 
 
 def engine_cmd(image: Path, out: Path, motion: str, direction: str, seconds: float) -> list[str]:
-    return [sys.executable, "-c", PEAK_RSS_WRAPPER, "image_to_video.engine", str(image), str(out), "--quiet",
-            "--motion-type", motion, "--motion-direction", direction, "--motion-strength", "50",
-            "--duration", str(seconds), "--width", str(SIZE), "--height", str(SIZE),
-            "--fps", str(FPS), "--crf", str(CRF), "--preset", PRESET]
+    return [
+        sys.executable,
+        "-c",
+        PEAK_RSS_WRAPPER,
+        "image_to_video.engine",
+        str(image),
+        str(out),
+        "--quiet",
+        "--motion-type",
+        motion,
+        "--motion-direction",
+        direction,
+        "--motion-strength",
+        "50",
+        "--duration",
+        str(seconds),
+        "--width",
+        str(SIZE),
+        "--height",
+        str(SIZE),
+        "--fps",
+        str(FPS),
+        "--crf",
+        str(CRF),
+        "--preset",
+        PRESET,
+    ]
 
 
 def zoompan_cmd(image: Path, out: Path, motion: str) -> list[str]:
     frames = SECONDS * FPS
     if motion == "zoom":
-        expr = (f"z='1+{ZOOM_TOP - 1}*on/{frames - 1}':x='iw/2-(iw/zoom/2)':y='ih/2-(ih/zoom/2)'")
+        expr = f"z='1+{ZOOM_TOP - 1}*on/{frames - 1}':x='iw/2-(iw/zoom/2)':y='ih/2-(ih/zoom/2)'"
     else:  # pan right at a fixed zoom that leaves room for the travel
         zoom = 1 + PAN_TRAVEL
         expr = f"z={zoom}:x='(iw-iw/zoom)*on/{frames - 1}':y='ih/2-(ih/zoom/2)'"
-    return [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-i", str(image), "-vf",
-            f"zoompan={expr}:d={frames}:s={SIZE}x{SIZE}:fps={FPS},format=yuv420p",
-            "-frames:v", str(frames), "-c:v", "libx264", "-preset", PRESET, "-crf", str(CRF), str(out)]
+    return [
+        imageio_ffmpeg.get_ffmpeg_exe(),
+        "-v",
+        "error",
+        "-y",
+        "-i",
+        str(image),
+        "-vf",
+        f"zoompan={expr}:d={frames}:s={SIZE}x{SIZE}:fps={FPS},format=yuv420p",
+        "-frames:v",
+        str(frames),
+        "-c:v",
+        "libx264",
+        "-preset",
+        PRESET,
+        "-crf",
+        str(CRF),
+        str(out),
+    ]
 
 
 def grey_frames(path: Path) -> list[np.ndarray]:
@@ -112,7 +160,7 @@ def zoom_jitter(frames: list[np.ndarray], refine: bool = True) -> float:
     """RMS frame-to-frame shift of the central 160 px patch (a centred zoom should not move it)."""
     h, w = frames[0].shape
     y, x = h // 2 - 80, w // 2 - 80
-    shifts = [shift(a[y:y + 160, x:x + 160], b[y:y + 160, x:x + 160], refine) for a, b in pairwise(frames)]
+    shifts = [shift(a[y : y + 160, x : x + 160], b[y : y + 160, x : x + 160], refine) for a, b in pairwise(frames)]
     return math.sqrt(np.mean([dx * dx + dy * dy for dx, dy in shifts]))
 
 
@@ -132,8 +180,10 @@ def main() -> None:
     os.chdir(ROOT)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        print(f"image {args.image.name}; {SIZE}x{SIZE}, {SECONDS} s at {FPS} fps, libx264 {PRESET} crf {CRF}; "
-              f"{args.runs} alternating runs")
+        print(
+            f"image {args.image.name}; {SIZE}x{SIZE}, {SECONDS} s at {FPS} fps, libx264 {PRESET} crf {CRF}; "
+            f"{args.runs} alternating runs"
+        )
         for motion, direction in (("zoom", "in"), ("pan", "right")):
             eng_out, cli_out, zp_out = (tmp / f"{who}-{motion}.mp4" for who in ("engine", "cli", "zoompan"))
             eng, cli, zp = [], [], []
@@ -144,17 +194,20 @@ def main() -> None:
             med = statistics.median
             ratio_in = med([e / z for e, z in zip(eng, zp, strict=True)])
             ratio_cli = med([c / z for c, z in zip(cli, zp, strict=True)])
-            print(f"{motion:5s} wall: engine in-process {med(eng):.2f} s, engine CLI {med(cli):.2f} s, "
-                  f"zoompan {med(zp):.2f} s; ratio engine/zoompan {ratio_in:.2f} in-process, {ratio_cli:.2f} CLI")
+            print(
+                f"{motion:5s} wall: engine in-process {med(eng):.2f} s, engine CLI {med(cli):.2f} s, "
+                f"zoompan {med(zp):.2f} s; ratio engine/zoompan {ratio_in:.2f} in-process, {ratio_cli:.2f} CLI"
+            )
             measure = zoom_jitter if motion == "zoom" else pan_jitter
             eng_frames, zp_frames = grey_frames(eng_out), grey_frames(zp_out)
-            print(f"{motion:5s} jitter (refined): engine {measure(eng_frames):.3f} px, zoompan "
-                  f"{measure(zp_frames):.3f} px; plain phaseCorrelate: engine "
-                  f"{measure(eng_frames, False):.3f} px, zoompan {measure(zp_frames, False):.3f} px")
+            print(
+                f"{motion:5s} jitter (refined): engine {measure(eng_frames):.3f} px, zoompan "
+                f"{measure(zp_frames):.3f} px; plain phaseCorrelate: engine "
+                f"{measure(eng_frames, False):.3f} px, zoompan {measure(zp_frames, False):.3f} px"
+            )
             del eng_frames, zp_frames
         rss = {s: run(engine_cmd(args.image, tmp / f"rss{s}.mp4", "complex", "in", s))[1] for s in (3, 10)}
-        print(f"peak RSS engine: 3 s {rss[3]} MiB, 10 s {rss[10]} MiB "
-              f"({(rss[10] / rss[3] - 1) * 100:+.1f} %)")
+        print(f"peak RSS engine: 3 s {rss[3]} MiB, 10 s {rss[10]} MiB ({(rss[10] / rss[3] - 1) * 100:+.1f} %)")
 
 
 if __name__ == "__main__":

@@ -20,19 +20,53 @@ class WebhookEventInline(admin.TabularInline):
 
 @admin.register(Job)
 class JobAdmin(admin.ModelAdmin):
-    list_display = ["id", "status", "progress", "provider", "client", "user", "motion_type", "created_at",
-                    "render_seconds"]
+    list_display = [
+        "id",
+        "status",
+        "progress",
+        "provider",
+        "client",
+        "user",
+        "motion_type",
+        "created_at",
+        "render_seconds",
+    ]
     list_filter = ["status", "provider", "client", "motion_type", "output_format"]
     search_fields = ["id", "provider_task_id", "user__username", "user__email"]
     date_hierarchy = "created_at"
     list_select_related = ["client", "user"]
     inlines = [WebhookEventInline]
     actions = ["cancel_jobs", "retry_jobs", "recreate_assets"]
-    readonly_fields = ["id", "client", "user", "status", "progress", "provider", "provider_task_id",
-                       "provider_request", "motion_type", "motion_direction", "motion_strength", "duration",
-                       "output_format", "width", "height", "prompt_text", "source_preview", "source_image",
-                       "output_path", "video_preview", "asset_link", "error_code", "error_message",
-                       "idempotency_key", "created_at", "updated_at", "started_at", "completed_at"]
+    readonly_fields = [
+        "id",
+        "client",
+        "user",
+        "status",
+        "progress",
+        "provider",
+        "provider_task_id",
+        "provider_request",
+        "motion_type",
+        "motion_direction",
+        "motion_strength",
+        "duration",
+        "output_format",
+        "width",
+        "height",
+        "prompt_text",
+        "source_preview",
+        "source_image",
+        "output_path",
+        "video_preview",
+        "asset_link",
+        "error_code",
+        "error_message",
+        "idempotency_key",
+        "created_at",
+        "updated_at",
+        "started_at",
+        "completed_at",
+    ]
     exclude = ["request_fingerprint"]
 
     def has_add_permission(self, request):
@@ -50,8 +84,10 @@ class JobAdmin(admin.ModelAdmin):
             return "-"
         from django.urls import reverse
 
-        return format_html('<img src="{}" style="max-width:360px;max-height:360px" alt="source image">',
-                           reverse("admin-job-source", args=[job.pk]))
+        return format_html(
+            '<img src="{}" style="max-width:360px;max-height:360px" alt="source image">',
+            reverse("admin-job-source", args=[job.pk]),
+        )
 
     @admin.display(description="video")
     def video_preview(self, job):
@@ -104,13 +140,25 @@ class JobAdmin(admin.ModelAdmin):
                 created += asset_create_from_job(job_id=job.pk) is not None
             except AssetStoreError:
                 failed += 1
-        self.message_user(request, f"Created {created} asset(s); {failed} could not be stored.",
-                          messages.SUCCESS if not failed else messages.WARNING)
+        self.message_user(
+            request,
+            f"Created {created} asset(s); {failed} could not be stored.",
+            messages.SUCCESS if not failed else messages.WARNING,
+        )
 
 
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(admin.ModelAdmin):
     list_display = ["webhook_id", "provider", "task_id", "job", "received_at", "processed_at", "attempts"]
     search_fields = ["webhook_id", "task_id"]
-    readonly_fields = ["webhook_id", "provider", "task_id", "job", "body", "received_at", "processed_at",
-                       "attempts", "error"]
+    readonly_fields = [
+        "webhook_id",
+        "provider",
+        "task_id",
+        "job",
+        "body",
+        "received_at",
+        "processed_at",
+        "attempts",
+        "error",
+    ]

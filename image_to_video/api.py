@@ -16,8 +16,12 @@ from .models import JobStatus
 from .serializers import GenerateRequest, JobOut
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
-    "Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
-    description="Same key and same body: the same job. Same key, another body: 409.")
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Same key and same body: the same job. Same key, another body: 409.",
+)
 
 
 class JobViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -36,8 +40,12 @@ class JobViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         except (ValidationError, ValueError):  # a malformed UUID is simply "not found"
             raise Http404 from None
 
-    @extend_schema(request=GenerateRequest, responses={202: JobOut, 200: JobOut}, parameters=[IDEMPOTENCY_HEADER],
-                   summary="Queue a video generation job")
+    @extend_schema(
+        request=GenerateRequest,
+        responses={202: JobOut, 200: JobOut},
+        parameters=[IDEMPOTENCY_HEADER],
+        summary="Queue a video generation job",
+    )
     def generate(self, request):
         form = GenerateRequest(data=request.data, context={"request": request})
         form.is_valid(raise_exception=True)
@@ -45,8 +53,9 @@ class JobViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         try:
             job, created = services.job_create(user=request.user, idempotency_key=key, **form.validated_data)
         except services.IdempotencyConflict:
-            return Response({"detail": "This Idempotency-Key was used with a different request."},
-                            status=status.HTTP_409_CONFLICT)
+            return Response(
+                {"detail": "This Idempotency-Key was used with a different request."}, status=status.HTTP_409_CONFLICT
+            )
         return Response(JobOut(job).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(summary="One job")
@@ -55,8 +64,10 @@ class JobViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
 
     @extend_schema(
         summary="A client's jobs, newest first",
-        parameters=[OpenApiParameter("status", OpenApiTypes.STR, enum=JobStatus.values, required=False),
-                    OpenApiParameter("clientId", OpenApiTypes.UUID, OpenApiParameter.PATH)],
+        parameters=[
+            OpenApiParameter("status", OpenApiTypes.STR, enum=JobStatus.values, required=False),
+            OpenApiParameter("clientId", OpenApiTypes.UUID, OpenApiParameter.PATH),
+        ],
         responses=JobOut(many=True),
     )
     @action(detail=False, methods=["get"], url_path=r"client/(?P<clientId>[^/]+)")

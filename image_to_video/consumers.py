@@ -60,7 +60,7 @@ class ClientJobsConsumer(AsyncJsonWebsocketConsumer):
         if isinstance(content, dict) and content.get("type") == "jobs.sync":
             await self.send_json({"type": "jobs.sync", "jobs": await _unfinished_jobs(self.client_id)})
         else:
-            await self.send_json({"type": "error", "message": "unknown message; send {\"type\": \"jobs.sync\"}"})
+            await self.send_json({"type": "error", "message": 'unknown message; send {"type": "jobs.sync"}'})
 
     async def job_updated(self, event):
         await self.send_json({"type": "job.updated", "job": event["job"]})

@@ -51,7 +51,6 @@ def _send(client_id, message: dict) -> None:
         log.warning("could not publish %s to %s", message.get("type"), group, exc_info=True)
 
 
-
 def publish_job(job_id, *, final: bool = False) -> None:
     from .models import Job
     from .serializers import JobOut

@@ -34,7 +34,7 @@ ALLOWED_TRANSITIONS = {
 
 
 def source_path(job: Job, filename: str) -> str:
-    return f"sources/{job.client_id}/{job.id}{filename[filename.rfind('.'):] if '.' in filename else ''}"
+    return f"sources/{job.client_id}/{job.id}{filename[filename.rfind('.') :] if '.' in filename else ''}"
 
 
 class Job(models.Model):
@@ -59,11 +59,16 @@ class Job(models.Model):
 
     source_image = models.FileField(storage=upload_storage, upload_to=source_path, max_length=300)
     source_content_type = models.CharField(max_length=50, default="")
-    output_path = models.CharField(max_length=500, blank=True, default="",
-                                   help_text="The rendered video in UPLOAD_DIR until it is stored as an asset.")
+    output_path = models.CharField(
+        max_length=500,
+        blank=True,
+        default="",
+        help_text="The rendered video in UPLOAD_DIR until it is stored as an asset.",
+    )
 
-    result_claimed_at = models.DateTimeField(null=True, blank=True,
-                                             help_text="Set while one worker fetches a provider's result.")
+    result_claimed_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set while one worker fetches a provider's result."
+    )
     error_code = models.CharField(max_length=50, blank=True, default="")
     error_message = models.TextField(blank=True, default="")
 
@@ -79,8 +84,11 @@ class Job(models.Model):
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["client", "-created_at"])]
         constraints = [
-            models.UniqueConstraint(fields=["user", "idempotency_key"], condition=~models.Q(idempotency_key=""),
-                                    name="one_job_per_idempotency_key"),
+            models.UniqueConstraint(
+                fields=["user", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="one_job_per_idempotency_key",
+            ),
             models.CheckConstraint(condition=models.Q(progress__lte=100), name="progress_at_most_100"),
         ]
 
@@ -95,9 +103,13 @@ class Job(models.Model):
     def params(self) -> dict:
         """The generation parameters, camelCase, as on the wire and in asset metadata."""
         return {
-            "motionType": self.motion_type, "motionStrength": self.motion_strength,
-            "motionDirection": self.motion_direction, "duration": self.duration,
-            "outputFormat": self.output_format, "width": self.width, "height": self.height,
+            "motionType": self.motion_type,
+            "motionStrength": self.motion_strength,
+            "motionDirection": self.motion_direction,
+            "duration": self.duration,
+            "outputFormat": self.output_format,
+            "width": self.width,
+            "height": self.height,
         }
 
 

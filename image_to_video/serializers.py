@@ -28,8 +28,9 @@ from .models import Job, JobStatus
 from .providers import PROVIDER_NAMES, provider_unavailable_reason
 from .services import SourceImage
 
-DATA_URI = re.compile(r"^data:(?P<type>image/[a-z0-9.+-]+)?(?P<params>(;[a-z0-9=.+-]+)*);base64,(?P<data>.*)$",
-                      re.IGNORECASE | re.DOTALL)
+DATA_URI = re.compile(
+    r"^data:(?P<type>image/[a-z0-9.+-]+)?(?P<params>(;[a-z0-9=.+-]+)*);base64,(?P<data>.*)$", re.IGNORECASE | re.DOTALL
+)
 EXTENSIONS = {"JPEG": "jpg", "MPO": "jpg", "PNG": "png", "WEBP": "webp"}
 
 
@@ -85,7 +86,8 @@ class GenerateRequest(serializers.Serializer):
     motionType = serializers.ChoiceField(choices=MOTION_TYPES, default="zoom")
     motionStrength = serializers.IntegerField(min_value=1, max_value=100, default=50)
     motionDirection = serializers.ChoiceField(
-        choices=sorted({d for ds in DIRECTIONS.values() for d in ds}), required=False, allow_null=True)
+        choices=sorted({d for ds in DIRECTIONS.values() for d in ds}), required=False, allow_null=True
+    )
     duration = serializers.FloatField(min_value=1, max_value=10, default=3)
     outputFormat = serializers.ChoiceField(choices=OUTPUT_FORMATS, default="mp4")
     width = serializers.IntegerField(min_value=64, max_value=1920, default=1080)
@@ -124,18 +126,28 @@ class GenerateRequest(serializers.Serializer):
                 raise serializers.ValidationError({"clientId": ["You do not belong to any client."]})
             if len(clients) > 1:
                 raise serializers.ValidationError(
-                    {"clientId": ["Required: you belong to several clients; say which one."]})
+                    {"clientId": ["Required: you belong to several clients; say which one."]}
+                )
             client = clients[0]
         try:
             params = MotionParams(
-                motion_type=attrs["motionType"], motion_direction=attrs.get("motionDirection"),
-                motion_strength=attrs["motionStrength"], duration=float(attrs["duration"]),
-                width=attrs["width"], height=attrs["height"], output_format=attrs["outputFormat"],
+                motion_type=attrs["motionType"],
+                motion_direction=attrs.get("motionDirection"),
+                motion_strength=attrs["motionStrength"],
+                duration=float(attrs["duration"]),
+                width=attrs["width"],
+                height=attrs["height"],
+                output_format=attrs["outputFormat"],
             ).validate()
         except InvalidParameter as exc:
             raise serializers.ValidationError({exc.param: [exc.message[:1].upper() + exc.message[1:] + "."]}) from None
-        return {"client": client, "params": params, "source": attrs["sourceImage"], "provider": attrs["provider"],
-                "prompt_text": attrs.get("promptText", "")}
+        return {
+            "client": client,
+            "params": params,
+            "source": attrs["sourceImage"],
+            "provider": attrs["provider"],
+            "prompt_text": attrs.get("promptText", ""),
+        }
 
 
 class JobParamsOut(serializers.Serializer):
@@ -169,8 +181,21 @@ class JobOut(serializers.ModelSerializer):
 
     class Meta:
         model = Job
-        fields = ["jobId", "clientId", "userId", "status", "progress", "provider", "params", "error",
-                  "createdAt", "updatedAt", "completedAt", "assetId", "videoUrl"]
+        fields = [
+            "jobId",
+            "clientId",
+            "userId",
+            "status",
+            "progress",
+            "provider",
+            "params",
+            "error",
+            "createdAt",
+            "updatedAt",
+            "completedAt",
+            "assetId",
+            "videoUrl",
+        ]
 
     @extend_schema_field(JobParamsOut)
     def get_params(self, job: Job) -> dict:

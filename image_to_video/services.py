@@ -51,37 +51,66 @@ class SourceImage:
     extension: str
 
 
-def request_fingerprint(*, client: Client, params: MotionParams, provider: str, prompt_text: str,
-                        source: SourceImage) -> str:
+def request_fingerprint(
+    *, client: Client, params: MotionParams, provider: str, prompt_text: str, source: SourceImage
+) -> str:
     """A digest of everything that makes two generate requests the same request."""
     body = {
-        "client": str(client.pk), "provider": provider, "promptText": prompt_text,
-        "params": [params.motion_type, params.motion_direction, params.motion_strength, params.duration,
-                   params.output_format, params.width, params.height],
+        "client": str(client.pk),
+        "provider": provider,
+        "promptText": prompt_text,
+        "params": [
+            params.motion_type,
+            params.motion_direction,
+            params.motion_strength,
+            params.duration,
+            params.output_format,
+            params.width,
+            params.height,
+        ],
         "image": hashlib.sha256(source.data).hexdigest(),
     }
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
-def job_create(*, user, client: Client, params: MotionParams, source: SourceImage, provider: str,
-               prompt_text: str = "", idempotency_key: str = "") -> tuple[Job, bool]:
+def job_create(
+    *,
+    user,
+    client: Client,
+    params: MotionParams,
+    source: SourceImage,
+    provider: str,
+    prompt_text: str = "",
+    idempotency_key: str = "",
+) -> tuple[Job, bool]:
     """Create a queued job and its source file, then queue it once committed.
 
     Returns ``(job, created)``; a repeated Idempotency-Key with the same request
     returns the first job, with another request raises IdempotencyConflict.
     Nothing is left behind when anything fails: no row, no file.
     """
-    fingerprint = request_fingerprint(client=client, params=params, provider=provider,
-                                      prompt_text=prompt_text, source=source)
+    fingerprint = request_fingerprint(
+        client=client, params=params, provider=provider, prompt_text=prompt_text, source=source
+    )
     existing = _job_for_key(user, idempotency_key, fingerprint)
     if existing is not None:
         return existing, False
     job = Job(
-        id=uuid.uuid4(), client=client, user=user, provider=provider, prompt_text=prompt_text,
-        motion_type=params.motion_type, motion_direction=params.motion_direction,
-        motion_strength=params.motion_strength, duration=params.duration, output_format=params.output_format,
-        width=params.width, height=params.height, source_content_type=source.content_type,
-        idempotency_key=idempotency_key, request_fingerprint=fingerprint,
+        id=uuid.uuid4(),
+        client=client,
+        user=user,
+        provider=provider,
+        prompt_text=prompt_text,
+        motion_type=params.motion_type,
+        motion_direction=params.motion_direction,
+        motion_strength=params.motion_strength,
+        duration=params.duration,
+        output_format=params.output_format,
+        width=params.width,
+        height=params.height,
+        source_content_type=source.content_type,
+        idempotency_key=idempotency_key,
+        request_fingerprint=fingerprint,
     )
     saved_name = None
     try:
@@ -165,14 +194,16 @@ def job_set_progress(job_id, progress: int) -> None:
     progress = max(0, min(99, int(progress)))
     with transaction.atomic():
         updated = Job.objects.filter(pk=job_id, status=JobStatus.PROCESSING, progress__lt=progress).update(
-            progress=progress, updated_at=timezone.now())
+            progress=progress, updated_at=timezone.now()
+        )
         if updated:
             transaction.on_commit(lambda: events.publish_job(job_id))
 
 
 def job_complete(job_id, *, output_path: str | os.PathLike) -> Job | None:
-    return transition(job_id, JobStatus.COMPLETED, progress=100, output_path=os.fspath(output_path),
-                      error_code="", error_message="")
+    return transition(
+        job_id, JobStatus.COMPLETED, progress=100, output_path=os.fspath(output_path), error_code="", error_message=""
+    )
 
 
 def job_fail(job_id, *, code: str, message: str) -> Job | None:
@@ -206,10 +237,19 @@ def job_retry(job: Job) -> Job:
         data = clone.source_image.read()
         clone.source_image.close()
         new = Job(
-            id=uuid.uuid4(), client=clone.client, user=clone.user, provider=clone.provider,
-            prompt_text=clone.prompt_text, motion_type=clone.motion_type, motion_direction=clone.motion_direction,
-            motion_strength=clone.motion_strength, duration=clone.duration, output_format=clone.output_format,
-            width=clone.width, height=clone.height, source_content_type=clone.source_content_type,
+            id=uuid.uuid4(),
+            client=clone.client,
+            user=clone.user,
+            provider=clone.provider,
+            prompt_text=clone.prompt_text,
+            motion_type=clone.motion_type,
+            motion_direction=clone.motion_direction,
+            motion_strength=clone.motion_strength,
+            duration=clone.duration,
+            output_format=clone.output_format,
+            width=clone.width,
+            height=clone.height,
+            source_content_type=clone.source_content_type,
         )
         ext = Path(clone.source_image.name).suffix or ".png"
         new.source_image.save(f"source{ext}", ContentFile(data), save=False)
@@ -245,8 +285,9 @@ class ProgressReporter:
         return self._canceled
 
 
-def jobs_requeue_orphans(*, exclude: set[str] = frozenset(), queued_for: float = 60.0,
-                         silent_for: float = 120.0) -> int:
+def jobs_requeue_orphans(
+    *, exclude: set[str] = frozenset(), queued_for: float = 60.0, silent_for: float = 120.0
+) -> int:
     """Pick up jobs no worker holds any more (the in-process worker's queue dies with its process).
 
     A queued job waiting longer than ``queued_for`` seconds is queued again; a
@@ -256,10 +297,12 @@ def jobs_requeue_orphans(*, exclude: set[str] = frozenset(), queued_for: float =
     with acks_late an unfinished task is redelivered.
     """
     now = timezone.now()
-    stale_queued = Job.objects.filter(status=JobStatus.QUEUED,
-                                      created_at__lt=now - timezone.timedelta(seconds=queued_for))
-    stale_running = Job.objects.filter(status=JobStatus.PROCESSING,
-                                       updated_at__lt=now - timezone.timedelta(seconds=silent_for))
+    stale_queued = Job.objects.filter(
+        status=JobStatus.QUEUED, created_at__lt=now - timezone.timedelta(seconds=queued_for)
+    )
+    stale_running = Job.objects.filter(
+        status=JobStatus.PROCESSING, updated_at__lt=now - timezone.timedelta(seconds=silent_for)
+    )
     count = 0
     for job in list(stale_queued) + list(stale_running):
         if str(job.pk) in exclude:
@@ -318,8 +361,9 @@ def job_run(job_id, *, on_progress=None) -> Job | None:
         if job_complete(job.pk, output_path=outcome.output_path) is None:
             Path(outcome.output_path).unlink(missing_ok=True)  # canceled meanwhile: drop the video
     elif outcome.task_id:
-        Job.objects.filter(pk=job.pk).update(provider_task_id=outcome.task_id,
-                                             provider_request=outcome.request or {}, updated_at=timezone.now())
+        Job.objects.filter(pk=job.pk).update(
+            provider_task_id=outcome.task_id, provider_request=outcome.request or {}, updated_at=timezone.now()
+        )
         schedule_poll(job.pk, 0)
     return Job.objects.get(pk=job.pk)
 
@@ -390,13 +434,19 @@ def job_apply_provider_update(job_id, update) -> Job | None:
     elif update.state == "failed":
         job_fail(job.pk, code=update.error_code or "provider_failed", message=update.error_message)
     elif update.state == "canceled":
-        transition(job.pk, JobStatus.CANCELED, error_code="provider_canceled",
-                   error_message=f"{job.provider} canceled the task")
+        transition(
+            job.pk,
+            JobStatus.CANCELED,
+            error_code="provider_canceled",
+            error_message=f"{job.provider} canceled the task",
+        )
     elif update.state == "succeeded":
         stale = timezone.now() - timezone.timedelta(seconds=RESULT_CLAIM_TIMEOUT)
-        claimed = (Job.objects.filter(pk=job.pk, status=JobStatus.PROCESSING)
-                   .filter(models.Q(result_claimed_at__isnull=True) | models.Q(result_claimed_at__lt=stale))
-                   .update(result_claimed_at=timezone.now()))
+        claimed = (
+            Job.objects.filter(pk=job.pk, status=JobStatus.PROCESSING)
+            .filter(models.Q(result_claimed_at__isnull=True) | models.Q(result_claimed_at__lt=stale))
+            .update(result_claimed_at=timezone.now())
+        )
         if not claimed:
             return Job.objects.get(pk=job.pk)  # another worker is fetching it, or it is done
         out = render_path(job)
@@ -425,7 +475,8 @@ def webhook_event_record(*, webhook_id: str, provider: str, body: dict, task_id:
     try:
         with transaction.atomic():
             return WebhookEvent.objects.get_or_create(
-                webhook_id=webhook_id, defaults={"provider": provider, "body": body, "task_id": task_id})
+                webhook_id=webhook_id, defaults={"provider": provider, "body": body, "task_id": task_id}
+            )
     except IntegrityError:
         return WebhookEvent.objects.get(webhook_id=webhook_id), False
 
@@ -447,11 +498,13 @@ def webhook_event_process(event_id) -> None:
             return
         job_apply_provider_update(job.pk, update)
     except Exception as exc:
-        WebhookEvent.objects.filter(pk=event.pk).update(error=f"{type(exc).__name__}: {exc}"[:2000],
-                                                        attempts=models.F("attempts") + 1)
+        WebhookEvent.objects.filter(pk=event.pk).update(
+            error=f"{type(exc).__name__}: {exc}"[:2000], attempts=models.F("attempts") + 1
+        )
         raise
     WebhookEvent.objects.filter(pk=event.pk, processed_at__isnull=True).update(
-        processed_at=timezone.now(), job=job, error="", attempts=models.F("attempts") + 1)
+        processed_at=timezone.now(), job=job, error="", attempts=models.F("attempts") + 1
+    )
 
 
 def webhook_events_retry(older_than: float = 30.0, max_attempts: int = 20) -> int:
@@ -459,8 +512,9 @@ def webhook_events_retry(older_than: float = 30.0, max_attempts: int = 20) -> in
     from .models import WebhookEvent
 
     cutoff = timezone.now() - timezone.timedelta(seconds=older_than)
-    pending = WebhookEvent.objects.filter(processed_at__isnull=True, received_at__lt=cutoff,
-                                          attempts__lt=max_attempts).values_list("pk", flat=True)
+    pending = WebhookEvent.objects.filter(
+        processed_at__isnull=True, received_at__lt=cutoff, attempts__lt=max_attempts
+    ).values_list("pk", flat=True)
     done = 0
     for event_id in list(pending):
         try:

@@ -11,8 +11,15 @@ log = logging.getLogger(__name__)
 TRANSIENT = (OperationalError, InterfaceError, ConnectionError)
 
 
-@shared_task(name="image_to_video.tasks.run_job", acks_late=True, autoretry_for=TRANSIENT,
-             retry_backoff=2, retry_backoff_max=60, retry_jitter=True, max_retries=5)
+@shared_task(
+    name="image_to_video.tasks.run_job",
+    acks_late=True,
+    autoretry_for=TRANSIENT,
+    retry_backoff=2,
+    retry_backoff_max=60,
+    retry_jitter=True,
+    max_retries=5,
+)
 def run_job(job_id: str) -> None:
     from .services import job_run
 
@@ -42,8 +49,14 @@ def reconcile_assets() -> int:
     return assets_reconcile()
 
 
-@shared_task(name="image_to_video.tasks.poll_job", acks_late=True, autoretry_for=TRANSIENT,
-             retry_backoff=2, retry_jitter=True, max_retries=5)
+@shared_task(
+    name="image_to_video.tasks.poll_job",
+    acks_late=True,
+    autoretry_for=TRANSIENT,
+    retry_backoff=2,
+    retry_jitter=True,
+    max_retries=5,
+)
 def poll_job(job_id: str, attempt: int = 0) -> None:
     from .services import job_poll
 
@@ -60,4 +73,4 @@ def process_webhook_event(self, event_id: int) -> None:
     except Exception as exc:
         if self.request.called_directly or self.request.is_eager:
             raise
-        raise self.retry(exc=exc, countdown=min(300, 5 * 2 ** self.request.retries)) from exc
+        raise self.retry(exc=exc, countdown=min(300, 5 * 2**self.request.retries)) from exc

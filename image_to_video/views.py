@@ -16,15 +16,22 @@ from .providers import PROVIDER_NAMES, provider_unavailable_reason
 def index(request):
     providers = [p for p in PROVIDER_NAMES if provider_unavailable_reason(p) is None]
     clients = list(clients_of(request.user))
-    return render(request, "image_to_video/index.html", {
-        "clients": clients,
-        "providers": providers,
-        "default_provider": settings.IMAGE_TO_VIDEO_PROVIDER,
-        "motion_types": MOTION_TYPES,
-        "output_formats": OUTPUT_FORMATS,
-        "config": {"directions": DIRECTIONS, "defaults": DEFAULT_DIRECTION,
-                   "clients": [{"id": str(c.pk), "name": c.name} for c in clients]},
-    })
+    return render(
+        request,
+        "image_to_video/index.html",
+        {
+            "clients": clients,
+            "providers": providers,
+            "default_provider": settings.IMAGE_TO_VIDEO_PROVIDER,
+            "motion_types": MOTION_TYPES,
+            "output_formats": OUTPUT_FORMATS,
+            "config": {
+                "directions": DIRECTIONS,
+                "defaults": DEFAULT_DIRECTION,
+                "clients": [{"id": str(c.pk), "name": c.name} for c in clients],
+            },
+        },
+    )
 
 
 @staff_member_required

@@ -24,8 +24,10 @@ from . import dispatch, services, tasks
 from .providers.runway import parse_task
 
 log = logging.getLogger(__name__)
-SIGNATURE_HEADERS = [OpenApiParameter(name, OpenApiTypes.STR, OpenApiParameter.HEADER, required=True)
-                     for name in ("webhook-id", "webhook-timestamp", "webhook-signature")]
+SIGNATURE_HEADERS = [
+    OpenApiParameter(name, OpenApiTypes.STR, OpenApiParameter.HEADER, required=True)
+    for name in ("webhook-id", "webhook-timestamp", "webhook-signature")
+]
 
 
 class RunwayWebhookView(APIView):
@@ -36,10 +38,18 @@ class RunwayWebhookView(APIView):
     parser_classes = []
     provider = "runway"
 
-    @extend_schema(request=OpenApiTypes.OBJECT, parameters=SIGNATURE_HEADERS,
-                   responses={200: OpenApiTypes.OBJECT, 202: OpenApiTypes.OBJECT, 400: OpenApiTypes.OBJECT,
-                              401: OpenApiTypes.OBJECT, 503: OpenApiTypes.OBJECT},
-                   summary="Provider task updates (Standard Webhooks signature)")
+    @extend_schema(
+        request=OpenApiTypes.OBJECT,
+        parameters=SIGNATURE_HEADERS,
+        responses={
+            200: OpenApiTypes.OBJECT,
+            202: OpenApiTypes.OBJECT,
+            400: OpenApiTypes.OBJECT,
+            401: OpenApiTypes.OBJECT,
+            503: OpenApiTypes.OBJECT,
+        },
+        summary="Provider task updates (Standard Webhooks signature)",
+    )
     def post(self, request):
         secret = settings.RUNWAY_WEBHOOK_SECRET
         if not secret:
@@ -55,8 +65,9 @@ class RunwayWebhookView(APIView):
         except ValueError as exc:
             return Response({"detail": f"Not a task object: {exc}."}, status=400)
         webhook_id = request.headers["webhook-id"][:200]
-        event, created = services.webhook_event_record(webhook_id=webhook_id, provider=self.provider, body=task,
-                                                       task_id=update.task_id)
+        event, created = services.webhook_event_record(
+            webhook_id=webhook_id, provider=self.provider, body=task, task_id=update.task_id
+        )
         if event.processed_at is not None:
             return Response({"status": "duplicate", "webhookId": webhook_id}, status=200)
         transaction.on_commit(lambda: dispatch.enqueue(tasks.process_webhook_event, event.pk))

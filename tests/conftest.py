@@ -37,8 +37,16 @@ def data_uri(data: bytes, content_type: str = "image/png") -> str:
 
 
 def generate_body(**overrides) -> dict:
-    body = {"sourceImage": data_uri(photo_bytes()), "motionType": "zoom", "motionDirection": "in",
-            "motionStrength": 50, "duration": 1, "outputFormat": "mp4", "width": 160, "height": 96}
+    body = {
+        "sourceImage": data_uri(photo_bytes()),
+        "motionType": "zoom",
+        "motionDirection": "in",
+        "motionStrength": 50,
+        "duration": 1,
+        "outputFormat": "mp4",
+        "width": 160,
+        "height": 96,
+    }
     body.update(overrides)
     return {k: v for k, v in body.items() if v is not ...}
 
@@ -92,8 +100,11 @@ def s3():
 
     if not settings.AWS_STORAGE_BUCKET_NAME:
         pytest.skip("no S3 endpoint configured (run through make test)")
-    client = boto3.client("s3", endpoint_url=os.environ.get("AWS_S3_ENDPOINT_URL"),
-                          region_name=os.environ.get("AWS_S3_REGION_NAME", "us-east-1"))
+    client = boto3.client(
+        "s3",
+        endpoint_url=os.environ.get("AWS_S3_ENDPOINT_URL"),
+        region_name=os.environ.get("AWS_S3_REGION_NAME", "us-east-1"),
+    )
     ensure_bucket(client)
     return client
 
@@ -164,10 +175,30 @@ def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
     log = tmp_path_factory.mktemp("celery") / "worker.log"
     with open(log, "w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "airwave", "worker", "-Q", settings.CELERY_TASK_DEFAULT_QUEUE,
-             "--pool", "solo", "-l", "info", "--without-gossip", "--without-mingle", "--without-heartbeat",
-             "-n", f"test-{os.getpid()}@%h"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "airwave",
+                "worker",
+                "-Q",
+                settings.CELERY_TASK_DEFAULT_QUEUE,
+                "--pool",
+                "solo",
+                "-l",
+                "info",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-n",
+                f"test-{os.getpid()}@%h",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     deadline = time.monotonic() + 60
     while "ready." not in log.read_text():
         if proc.poll() is not None or time.monotonic() > deadline:
@@ -182,14 +213,19 @@ def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
         proc.kill()
     # End any session the worker or a live server left behind, so the test database can be dropped.
     with django_db_blocker.unblock(), connection.cursor() as cursor:
-        cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                       "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
 
 
 def embedded_env(tmp_path: Path) -> dict:
     """This environment minus every server setting: SQLite, local files, in-process worker."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("AWS_", "DATABASE_URL", "REDIS_URL", "CELERY_", "UPLOAD_DIR"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("AWS_", "DATABASE_URL", "REDIS_URL", "CELERY_", "UPLOAD_DIR"))
+    }
     env["AIRWAVE_VAR_DIR"] = str(tmp_path / "var")
     return env
 
@@ -204,8 +240,13 @@ def start_uvicorn(env: dict, log_path: Path) -> tuple[subprocess.Popen, str]:
     """uvicorn serving airwave.asgi with ``env``; returns once /healthz answers."""
     port = free_port()
     log = open(log_path, "w")
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "airwave.asgi:application", "--host", "127.0.0.1",
-                             "--port", str(port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "airwave.asgi:application", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     log.close()
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30

@@ -36,9 +36,14 @@ def probe_video(path) -> VideoInfo:
         fps = float(rate) if rate else 0.0
         duration = float(container.duration) / 1_000_000 if container.duration else last_end
         return VideoInfo(
-            container=container.format.name, codec=stream.codec_context.name,
-            pix_fmt=stream.codec_context.pix_fmt or "", width=stream.codec_context.width,
-            height=stream.codec_context.height, frames=frames, fps=fps, duration=duration,
+            container=container.format.name,
+            codec=stream.codec_context.name,
+            pix_fmt=stream.codec_context.pix_fmt or "",
+            width=stream.codec_context.width,
+            height=stream.codec_context.height,
+            frames=frames,
+            fps=fps,
+            duration=duration,
         )
 
 

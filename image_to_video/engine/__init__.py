@@ -17,7 +17,18 @@ from .pipeline import RenderResult, render_video
 from .source import ImageInfo, load_image, probe_image
 
 __all__ = [
-    "DEFAULT_DIRECTION", "DIRECTIONS", "MOTION_TYPES", "OUTPUT_FORMATS",
-    "EngineError", "ImageInfo", "InvalidImage", "InvalidParameter", "MotionParams",
-    "RenderCanceled", "RenderResult", "load_image", "probe_image", "render_video",
+    "DEFAULT_DIRECTION",
+    "DIRECTIONS",
+    "MOTION_TYPES",
+    "OUTPUT_FORMATS",
+    "EngineError",
+    "ImageInfo",
+    "InvalidImage",
+    "InvalidParameter",
+    "MotionParams",
+    "RenderCanceled",
+    "RenderResult",
+    "load_image",
+    "probe_image",
+    "render_video",
 ]

@@ -21,9 +21,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("image", metavar="IMAGE", help="JPEG, PNG or WebP")
     parser.add_argument("out", metavar="OUT", help="output file (.mp4, .mov or .gif)")
     parser.add_argument("--motion-type", default="zoom", choices=MOTION_TYPES)
-    parser.add_argument("--motion-direction", default=None,
-                        choices=sorted({d for ds in DIRECTIONS.values() for d in ds}),
-                        help="default: in for zoom/complex, right for pan/rotation")
+    parser.add_argument(
+        "--motion-direction",
+        default=None,
+        choices=sorted({d for ds in DIRECTIONS.values() for d in ds}),
+        help="default: in for zoom/complex, right for pan/rotation",
+    )
     parser.add_argument("--motion-strength", type=int, default=50, help="1-100 (default 50)")
     parser.add_argument("--duration", type=float, default=3.0, help="seconds, 1-10 (default 3)")
     parser.add_argument("--width", type=int, default=1080)
@@ -39,11 +42,19 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         params = MotionParams.for_output(
-            args.out, motion_type=args.motion_type, motion_direction=args.motion_direction,
-            motion_strength=args.motion_strength, duration=args.duration, width=args.width,
-            height=args.height, fps=args.fps, crf=args.crf, preset=args.preset,
+            args.out,
+            motion_type=args.motion_type,
+            motion_direction=args.motion_direction,
+            motion_strength=args.motion_strength,
+            duration=args.duration,
+            width=args.width,
+            height=args.height,
+            fps=args.fps,
+            crf=args.crf,
+            preset=args.preset,
         ).validate()
         with tqdm(total=params.frame_count, unit="frame", file=sys.stderr, disable=args.quiet) as bar:
+
             def progress(fraction: float) -> None:
                 bar.update(round(fraction * params.frame_count) - bar.n)
 
@@ -53,9 +64,19 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
-    print(json.dumps({"path": result.path, "width": result.width, "height": result.height,
-                      "frames": result.frame_count, "fps": result.fps, "duration": result.duration,
-                      "size": result.size}))
+    print(
+        json.dumps(
+            {
+                "path": result.path,
+                "width": result.width,
+                "height": result.height,
+                "frames": result.frame_count,
+                "fps": result.fps,
+                "duration": result.duration,
+                "size": result.size,
+            }
+        )
+    )
     return 0
 
 

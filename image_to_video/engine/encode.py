@@ -75,8 +75,9 @@ class _Encoder:
 class H264Encoder(_Encoder):
     """libx264, yuv420p, BT.601 limited range (what OpenCV's I420 produces)."""
 
-    def __init__(self, path, *, container_format: str, width: int, height: int, fps: int,
-                 crf: int, preset: str, threads: int = 0) -> None:
+    def __init__(
+        self, path, *, container_format: str, width: int, height: int, fps: int, crf: int, preset: str, threads: int = 0
+    ) -> None:
         # +faststart moves the index to the front so a browser plays while downloading.
         super().__init__(path, container_format, {"movflags": "+faststart"})
         stream = self.container.add_stream("libx264", rate=Fraction(fps, 1))
@@ -130,12 +131,30 @@ class GifEncoder(_Encoder):
         return av.VideoFrame.from_ndarray((np.asarray(indices, np.uint8), self._palette), format="pal8")
 
 
-def open_encoder(path, *, output_format: str, width: int, height: int, fps: int, crf: int, preset: str,
-                 palette_source: np.ndarray | None = None, threads: int = 0) -> _Encoder:
+def open_encoder(
+    path,
+    *,
+    output_format: str,
+    width: int,
+    height: int,
+    fps: int,
+    crf: int,
+    preset: str,
+    palette_source: np.ndarray | None = None,
+    threads: int = 0,
+) -> _Encoder:
     """The encoder for ``output_format`` (``mp4``, ``mov`` or ``gif``)."""
     if output_format == "gif":
         if palette_source is None:
             raise ValueError("a GIF needs a palette source image")
         return GifEncoder(path, width=width, height=height, fps=fps, palette_source=palette_source)
-    return H264Encoder(path, container_format=output_format, width=width, height=height, fps=fps,
-                       crf=crf, preset=preset, threads=threads)
+    return H264Encoder(
+        path,
+        container_format=output_format,
+        width=width,
+        height=height,
+        fps=fps,
+        crf=crf,
+        preset=preset,
+        threads=threads,
+    )

@@ -28,14 +28,24 @@ def _cover(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
     interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
     scaled = cv2.resize(rgb, size, interpolation=interp)
     x, y = (size[0] - width) // 2, (size[1] - height) // 2
-    return np.ascontiguousarray(scaled[y:y + height, x:x + width])
+    return np.ascontiguousarray(scaled[y : y + height, x : x + width])
 
 
-def fit_video(source: str | os.PathLike, out_path: str | os.PathLike, *, width: int, height: int,
-              duration: float, output_format: str, fps: int | None = None, crf: int = 20,
-              preset: str = "veryfast") -> RenderResult:
-    params = MotionParams(width=width, height=height, duration=duration, output_format=output_format,
-                          fps=fps, crf=crf, preset=preset).validate()
+def fit_video(
+    source: str | os.PathLike,
+    out_path: str | os.PathLike,
+    *,
+    width: int,
+    height: int,
+    duration: float,
+    output_format: str,
+    fps: int | None = None,
+    crf: int = 20,
+    preset: str = "veryfast",
+) -> RenderResult:
+    params = MotionParams(
+        width=width, height=height, duration=duration, output_format=output_format, fps=fps, crf=crf, preset=preset
+    ).validate()
     fps = params.fps or DEFAULT_FPS[output_format]
     total = params.frame_count
     try:
@@ -65,11 +75,18 @@ def fit_video(source: str | os.PathLike, out_path: str | os.PathLike, *, width: 
                 raise InvalidImage("the provider's video has no frames")
             frame = _cover(current[1], width, height)
             if encoder is None:
-                encoder = open_encoder(out_path, output_format=output_format, width=width, height=height,
-                                       fps=fps, crf=crf, preset=preset, palette_source=frame)
+                encoder = open_encoder(
+                    out_path,
+                    output_format=output_format,
+                    width=width,
+                    height=height,
+                    fps=fps,
+                    crf=crf,
+                    preset=preset,
+                    palette_source=frame,
+                )
             if encoder.pixel_format == "yuv420p":
-                encoder.write(av.VideoFrame.from_ndarray(cv2.cvtColor(frame, cv2.COLOR_RGB2YUV_I420),
-                                                         format="yuv420p"))
+                encoder.write(av.VideoFrame.from_ndarray(cv2.cvtColor(frame, cv2.COLOR_RGB2YUV_I420), format="yuv420p"))
             else:
                 encoder.write(encoder.frame_from_rgb(frame))
             written += 1
@@ -84,6 +101,14 @@ def fit_video(source: str | os.PathLike, out_path: str | os.PathLike, *, width: 
         raise
     finally:
         container.close()
-    return RenderResult(path=os.fspath(out_path), output_format=output_format,
-                        content_type=CONTENT_TYPES[output_format], width=width, height=height, fps=fps,
-                        frame_count=written, duration=written / fps, size=os.path.getsize(out_path))
+    return RenderResult(
+        path=os.fspath(out_path),
+        output_format=output_format,
+        content_type=CONTENT_TYPES[output_format],
+        width=width,
+        height=height,
+        fps=fps,
+        frame_count=written,
+        duration=written / fps,
+        size=os.path.getsize(out_path),
+    )

@@ -21,8 +21,15 @@ DIRECTIONS: dict[str, tuple[str, ...]] = {
 DEFAULT_DIRECTION = {"zoom": "in", "pan": "right", "rotation": "right", "complex": "in"}
 OUTPUT_FORMATS = ("mp4", "mov", "gif")
 PRESETS = (
-    "ultrafast", "superfast", "veryfast", "faster", "fast",
-    "medium", "slow", "slower", "veryslow",
+    "ultrafast",
+    "superfast",
+    "veryfast",
+    "faster",
+    "fast",
+    "medium",
+    "slow",
+    "slower",
+    "veryslow",
 )
 
 MIN_SIZE, MAX_SIZE = 64, 1920
@@ -52,9 +59,7 @@ class MotionParams:
     def validate(self) -> MotionParams:
         """Return a copy with defaults filled in, or raise InvalidParameter."""
         if self.motion_type not in MOTION_TYPES:
-            raise InvalidParameter(
-                "motionType", f"must be one of {', '.join(MOTION_TYPES)}, not {self.motion_type!r}"
-            )
+            raise InvalidParameter("motionType", f"must be one of {', '.join(MOTION_TYPES)}, not {self.motion_type!r}")
         direction = self.motion_direction or DEFAULT_DIRECTION[self.motion_type]
         allowed = DIRECTIONS[self.motion_type]
         if direction not in allowed:

@@ -38,9 +38,14 @@ class RenderResult:
     size: int
 
 
-def render_video(source: Source, out_path: str | os.PathLike, params: MotionParams, *,
-                 on_progress: ProgressCallback | None = None,
-                 should_cancel: CancelCheck | None = None) -> RenderResult:
+def render_video(
+    source: Source,
+    out_path: str | os.PathLike,
+    params: MotionParams,
+    *,
+    on_progress: ProgressCallback | None = None,
+    should_cancel: CancelCheck | None = None,
+) -> RenderResult:
     """Render ``params`` from ``source`` into ``out_path``.
 
     ``on_progress(fraction)`` is called after every encoded frame;
@@ -49,15 +54,20 @@ def render_video(source: Source, out_path: str | os.PathLike, params: MotionPara
     """
     params = params.validate()
     info = probe_image(source)
-    path = motion_path(params.motion_type, params.motion_direction, params.motion_strength,
-                       params.width, params.height)
+    path = motion_path(params.motion_type, params.motion_direction, params.motion_strength, params.width, params.height)
     wanted = prescale_size(path, *info.oriented_size, params.width, params.height)
     rgb = prescale_image(load_image(source, min_size=wanted), wanted)
-    encoder = open_encoder(out_path, output_format=params.output_format, width=params.width,
-                           height=params.height, fps=params.fps, crf=params.crf, preset=params.preset,
-                           palette_source=rgb)
-    renderer = FrameRenderer(rgb, path, params.width, params.height, params.frame_count,
-                             encoder.pixel_format)
+    encoder = open_encoder(
+        out_path,
+        output_format=params.output_format,
+        width=params.width,
+        height=params.height,
+        fps=params.fps,
+        crf=params.crf,
+        preset=params.preset,
+        palette_source=rgb,
+    )
+    renderer = FrameRenderer(rgb, path, params.width, params.height, params.frame_count, encoder.pixel_format)
     del rgb
     total = params.frame_count
     frames: queue.Queue = queue.Queue(maxsize=QUEUE_FRAMES)
@@ -104,7 +114,13 @@ def render_video(source: Source, out_path: str | os.PathLike, params: MotionPara
         worker.join(timeout=5)
 
     return RenderResult(
-        path=os.fspath(out_path), output_format=params.output_format,
-        content_type=CONTENT_TYPES[params.output_format], width=params.width, height=params.height,
-        fps=params.fps, frame_count=total, duration=total / params.fps, size=os.path.getsize(out_path),
+        path=os.fspath(out_path),
+        output_format=params.output_format,
+        content_type=CONTENT_TYPES[params.output_format],
+        width=params.width,
+        height=params.height,
+        fps=params.fps,
+        frame_count=total,
+        duration=total / params.fps,
+        size=os.path.getsize(out_path),
     )

@@ -84,8 +84,15 @@ def _chroma_matrix(m: np.ndarray) -> np.ndarray:
 class FrameRenderer:
     """Renders frame ``i`` of ``n`` as I420 (``yuv420p``) or packed ``rgb24``."""
 
-    def __init__(self, rgb: np.ndarray, path: MotionPath, width: int, height: int,
-                 frame_count: int, pixel_format: str = "yuv420p") -> None:
+    def __init__(
+        self,
+        rgb: np.ndarray,
+        path: MotionPath,
+        width: int,
+        height: int,
+        frame_count: int,
+        pixel_format: str = "yuv420p",
+    ) -> None:
         if pixel_format not in ("yuv420p", "rgb24"):
             raise ValueError(f"unsupported pixel format {pixel_format}")
         self.path = path
@@ -124,6 +131,7 @@ class FrameRenderer:
         if out is None:
             out = [np.empty((h, w) + src.shape[2:], np.uint8) for src, (w, h) in zip(sources, sizes, strict=True)]
         for src, matrix, size, dst in zip(sources, matrices, sizes, out, strict=True):
-            cv2.warpAffine(src, matrix, size, dst=dst, flags=INTERPOLATION | cv2.WARP_INVERSE_MAP,
-                           borderMode=cv2.BORDER_CONSTANT)
+            cv2.warpAffine(
+                src, matrix, size, dst=dst, flags=INTERPOLATION | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_CONSTANT
+            )
         return out

@@ -29,5 +29,11 @@ def provider_unavailable_reason(name: str) -> str | None:
     return None
 
 
-__all__ = ["PROVIDER_NAMES", "ProviderError", "StartOutcome", "VideoProvider", "get_provider",
-           "provider_unavailable_reason"]
+__all__ = [
+    "PROVIDER_NAMES",
+    "ProviderError",
+    "StartOutcome",
+    "VideoProvider",
+    "get_provider",
+    "provider_unavailable_reason",
+]

@@ -8,8 +8,13 @@ from .base import StartOutcome, VideoProvider
 
 def job_motion_params(job) -> MotionParams:
     return MotionParams(
-        motion_type=job.motion_type, motion_direction=job.motion_direction, motion_strength=job.motion_strength,
-        duration=job.duration, width=job.width, height=job.height, output_format=job.output_format,
+        motion_type=job.motion_type,
+        motion_direction=job.motion_direction,
+        motion_strength=job.motion_strength,
+        duration=job.duration,
+        width=job.width,
+        height=job.height,
+        output_format=job.output_format,
     ).validate()
 
 
@@ -20,6 +25,7 @@ class LocalProvider(VideoProvider):
         from ..services import render_path
 
         out = render_path(job)
-        render_video(job.source_image.path, out, job_motion_params(job), on_progress=progress,
-                     should_cancel=should_cancel)
+        render_video(
+            job.source_image.path, out, job_motion_params(job), on_progress=progress, should_cancel=should_cancel
+        )
         return StartOutcome(output_path=out)

@@ -31,10 +31,11 @@ MAX_DOWNLOAD_BYTES = 512 * 1024 * 1024
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
 MODELS: dict[str, dict] = {
-    "gen4_turbo": {"ratios": ("1280:720", "720:1280", "1104:832", "832:1104", "960:960", "1584:672"),
-                   "durations": (5, 10)},
-    "gen4.5": {"ratios": ("1280:720", "720:1280", "1104:832", "832:1104", "960:960", "1584:672"),
-               "durations": (5, 10)},
+    "gen4_turbo": {
+        "ratios": ("1280:720", "720:1280", "1104:832", "832:1104", "960:960", "1584:672"),
+        "durations": (5, 10),
+    },
+    "gen4.5": {"ratios": ("1280:720", "720:1280", "1104:832", "832:1104", "960:960", "1584:672"), "durations": (5, 10)},
     "veo3.1": {"ratios": ("1280:720", "720:1280", "1080:1920", "1920:1080"), "durations": (4, 6, 8)},
 }
 
@@ -71,7 +72,8 @@ def parse_task(task: dict) -> ProviderUpdate:
     progress = float(progress) if isinstance(progress, (int, float)) and not isinstance(progress, bool) else None
     output = task.get("output") or []
     return ProviderUpdate(
-        task_id=str(task["id"]), state=state,
+        task_id=str(task["id"]),
+        state=state,
         progress=min(1.0, max(0.0, progress)) if progress is not None else None,
         output_url=output[0] if state == "succeeded" and output and isinstance(output[0], str) else None,
         error_code=f"runway_{str(task.get('failureCode') or 'failed').lower()}"[:50] if state == "failed" else "",
@@ -82,16 +84,25 @@ def parse_task(task: dict) -> ProviderUpdate:
 class RunwayClient:
     """One pooled ``requests`` session; timeouts on every call; retries as Runway's SDKs do."""
 
-    def __init__(self, api_key: str, base_url: str, *, timeout: tuple[float, float] = (5.0, 30.0),
-                 max_retries: int = 2, backoff: float = 0.5, max_retry_after: float = 60.0) -> None:
+    def __init__(
+        self,
+        api_key: str,
+        base_url: str,
+        *,
+        timeout: tuple[float, float] = (5.0, 30.0),
+        max_retries: int = 2,
+        backoff: float = 0.5,
+        max_retry_after: float = 60.0,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.max_retries = max_retries
         self.backoff = backoff
         self.max_retry_after = max_retry_after
         self.session = requests.Session()
-        self.session.headers.update({"Authorization": f"Bearer {api_key}", "X-Runway-Version": API_VERSION,
-                                     "Accept": "application/json"})
+        self.session.headers.update(
+            {"Authorization": f"Bearer {api_key}", "X-Runway-Version": API_VERSION, "Accept": "application/json"}
+        )
         self.downloads = requests.Session()  # output URLs: pooled too, and never sent the key
 
     def _send(self, session: requests.Session, method: str, url: str, **kwargs) -> requests.Response:
@@ -122,14 +133,17 @@ class RunwayClient:
             response = self._send(self.session, method, f"{self.base_url}{path}", **kwargs)
         except (requests.Timeout, requests.ConnectionError) as exc:
             timed_out = isinstance(exc, requests.Timeout)
-            raise ProviderError("Runway did not answer in time" if timed_out else "Runway could not be reached",
-                                code="runway_timeout" if timed_out else "runway_unreachable", transient=True) from exc
+            raise ProviderError(
+                "Runway did not answer in time" if timed_out else "Runway could not be reached",
+                code="runway_timeout" if timed_out else "runway_unreachable",
+                transient=True,
+            ) from exc
         if response.status_code >= 400:
             raise self._error(response)
         return response
 
     def _sleep(self, attempt: int, retry_after: str | None = None) -> None:
-        delay = self.backoff * (2 ** attempt) * (0.5 + random.random())  # exponential, with jitter
+        delay = self.backoff * (2**attempt) * (0.5 + random.random())  # exponential, with jitter
         if retry_after:
             try:
                 delay = max(delay, min(float(retry_after), self.max_retry_after))
@@ -153,8 +167,9 @@ class RunwayClient:
             return ProviderError(f"Runway is unavailable ({status})", code="runway_unavailable", transient=True)
         if status == 404:
             return ProviderError("Runway does not know this task (404)", code="runway_not_found")
-        return ProviderError(f"Runway refused the request ({status}){': ' + detail if detail else ''}",
-                             code="runway_bad_request")
+        return ProviderError(
+            f"Runway refused the request ({status}){': ' + detail if detail else ''}", code="runway_bad_request"
+        )
 
     def create_image_to_video(self, payload: dict) -> str:
         body = self._request("POST", "/v1/image_to_video", json=payload).json()
@@ -174,8 +189,11 @@ class RunwayClient:
         try:
             with self._send(self.downloads, "GET", url, stream=True) as response:
                 if response.status_code >= 400:
-                    raise ProviderError(f"{failed} ({response.status_code})", code="runway_download_failed",
-                                        transient=response.status_code in RETRY_STATUSES)
+                    raise ProviderError(
+                        f"{failed} ({response.status_code})",
+                        code="runway_download_failed",
+                        transient=response.status_code in RETRY_STATUSES,
+                    )
                 size = 0
                 with dest.open("wb") as out:
                     for chunk in response.iter_content(1024 * 1024):
@@ -189,8 +207,9 @@ class RunwayClient:
 
 
 @functools.lru_cache(maxsize=4)
-def _pooled_client(api_key: str, base_url: str, timeout: tuple[float, float], max_retries: int,
-                   backoff: float) -> RunwayClient:
+def _pooled_client(
+    api_key: str, base_url: str, timeout: tuple[float, float], max_retries: int, backoff: float
+) -> RunwayClient:
     """One client, and so one pooled session, per configuration and process."""
     return RunwayClient(api_key, base_url, timeout=timeout, max_retries=max_retries, backoff=backoff)
 
@@ -245,10 +264,16 @@ class RunwayProvider(VideoProvider):
     @classmethod
     def from_settings(cls) -> RunwayProvider:
         if not settings.RUNWAY_API_KEY:
-            raise ProviderError("the runway provider is not configured (RUNWAY_API_KEY is not set)",
-                                code="runway_not_configured")
-        client = _pooled_client(settings.RUNWAY_API_KEY, settings.RUNWAY_API_URL, tuple(settings.RUNWAY_TIMEOUT),
-                                settings.RUNWAY_MAX_RETRIES, settings.RUNWAY_BACKOFF)
+            raise ProviderError(
+                "the runway provider is not configured (RUNWAY_API_KEY is not set)", code="runway_not_configured"
+            )
+        client = _pooled_client(
+            settings.RUNWAY_API_KEY,
+            settings.RUNWAY_API_URL,
+            tuple(settings.RUNWAY_TIMEOUT),
+            settings.RUNWAY_MAX_RETRIES,
+            settings.RUNWAY_BACKOFF,
+        )
         return cls(client, settings.RUNWAY_MODEL)
 
     def build_request(self, job) -> tuple[dict, dict]:
@@ -268,8 +293,11 @@ class RunwayProvider(VideoProvider):
             "promptText": motion_prompt(job.motion_type, job.motion_direction, job.motion_strength, job.prompt_text),
             "duration": nearest_duration(self.model, job.duration),
         }
-        record = dict(payload, promptImage=recorded_image,
-                      asked={"width": job.width, "height": job.height, "duration": job.duration})
+        record = dict(
+            payload,
+            promptImage=recorded_image,
+            asked={"width": job.width, "height": job.height, "duration": job.duration},
+        )
         return payload, record
 
     @staticmethod
@@ -277,8 +305,9 @@ class RunwayProvider(VideoProvider):
         from django.core.files.base import ContentFile
         from django.core.files.storage import default_storage
 
-        name = default_storage.save(f"runway-sources/{job.client_id}/{job.pk}{Path(job.source_image.name).suffix}",
-                                    ContentFile(data))
+        name = default_storage.save(
+            f"runway-sources/{job.client_id}/{job.pk}{Path(job.source_image.name).suffix}", ContentFile(data)
+        )
         url = default_storage.url(name)
         if not url.startswith("https://") and not url.startswith("http://"):
             raise ProviderError("images over 5 MB need S3 storage to reach Runway", code="runway_image_too_large")
@@ -303,6 +332,12 @@ class RunwayProvider(VideoProvider):
             raise ProviderError("Runway reported success without an output video", code="runway_no_output")
         with tempfile.TemporaryDirectory(dir=settings.UPLOAD_DIR) as tmp:
             raw = self.client.download(update.output_url, Path(tmp) / "runway.mp4")
-            fit_video(raw, out_path, width=job.width, height=job.height, duration=job.duration,
-                      output_format=job.output_format)
+            fit_video(
+                raw,
+                out_path,
+                width=job.width,
+                height=job.height,
+                duration=job.duration,
+                output_format=job.output_format,
+            )
         return out_path

@@ -14,8 +14,10 @@ from image_to_video.engine.source import probe_image
 
 def _png_header_only(width: int, height: int) -> bytes:
     """A PNG whose header claims a size; the pixel data is a tiny stub."""
+
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 16)) + chunk(b"IEND", b"")
 
@@ -35,14 +37,17 @@ def test_exif_orientation_is_applied():
     assert probe_image(data).oriented_size == (40, 80)
 
 
-@pytest.mark.parametrize("image,expected", [
-    (Image.new("RGBA", (8, 8), (0, 0, 0, 0)), (255, 255, 255)),  # transparent flattens to white
-    (Image.new("RGBA", (8, 8), (10, 20, 30, 255)), (10, 20, 30)),
-    (Image.new("LA", (8, 8), (100, 255)), (100, 100, 100)),
-    (Image.new("L", (8, 8), 77), (77, 77, 77)),
-    (Image.new("1", (8, 8), 1), (255, 255, 255)),
-    (Image.new("RGB", (8, 8), (1, 2, 3)).quantize(), (1, 2, 3)),
-])
+@pytest.mark.parametrize(
+    "image,expected",
+    [
+        (Image.new("RGBA", (8, 8), (0, 0, 0, 0)), (255, 255, 255)),  # transparent flattens to white
+        (Image.new("RGBA", (8, 8), (10, 20, 30, 255)), (10, 20, 30)),
+        (Image.new("LA", (8, 8), (100, 255)), (100, 100, 100)),
+        (Image.new("L", (8, 8), 77), (77, 77, 77)),
+        (Image.new("1", (8, 8), 1), (255, 255, 255)),
+        (Image.new("RGB", (8, 8), (1, 2, 3)).quantize(), (1, 2, 3)),
+    ],
+)
 def test_modes_become_rgb(image, expected):
     buf = io.BytesIO()
     image.save(buf, "PNG")
@@ -91,13 +96,16 @@ def test_reduced_decoding_respects_exif_rotation():
     assert load_image(data, min_size=(600, 500)).shape == (2000, 1000, 3), "600 wide upright needs it all"
 
 
-@pytest.mark.parametrize("data,message", [
-    (b"", "empty"),
-    (b"hello, I am a text file\n" * 10, "not an image"),
-    (_png_header_only(20000, 100), "12000 px"),
-    (_png_header_only(7000, 7000), "40 megapixels"),
-    (_png_header_only(100000, 100000), "too large"),
-])
+@pytest.mark.parametrize(
+    "data,message",
+    [
+        (b"", "empty"),
+        (b"hello, I am a text file\n" * 10, "not an image"),
+        (_png_header_only(20000, 100), "12000 px"),
+        (_png_header_only(7000, 7000), "40 megapixels"),
+        (_png_header_only(100000, 100000), "too large"),
+    ],
+)
 def test_bad_images_are_named(data, message, tmp_path):
     with pytest.raises(InvalidImage, match=message):
         load_image(data)
@@ -125,25 +133,28 @@ def test_other_formats_are_refused():
         load_image(buf.getvalue())
 
 
-@pytest.mark.parametrize("kwargs,param", [
-    ({"motion_type": "wobble"}, "motionType"),
-    ({"motion_type": "zoom", "motion_direction": "left"}, "motionDirection"),
-    ({"motion_type": "rotation", "motion_direction": "up"}, "motionDirection"),
-    ({"motion_strength": 0}, "motionStrength"),
-    ({"motion_strength": 101}, "motionStrength"),
-    ({"motion_strength": 5.5}, "motionStrength"),
-    ({"duration": 0.5}, "duration"),
-    ({"duration": 10.5}, "duration"),
-    ({"duration": float("nan")}, "duration"),
-    ({"width": 63}, "width"),
-    ({"height": 1921}, "height"),
-    ({"width": 101}, "width"),
-    ({"output_format": "avi"}, "outputFormat"),
-    ({"fps": 0}, "fps"),
-    ({"fps": 61}, "fps"),
-    ({"crf": 52}, "crf"),
-    ({"preset": "ludicrous"}, "preset"),
-])
+@pytest.mark.parametrize(
+    "kwargs,param",
+    [
+        ({"motion_type": "wobble"}, "motionType"),
+        ({"motion_type": "zoom", "motion_direction": "left"}, "motionDirection"),
+        ({"motion_type": "rotation", "motion_direction": "up"}, "motionDirection"),
+        ({"motion_strength": 0}, "motionStrength"),
+        ({"motion_strength": 101}, "motionStrength"),
+        ({"motion_strength": 5.5}, "motionStrength"),
+        ({"duration": 0.5}, "duration"),
+        ({"duration": 10.5}, "duration"),
+        ({"duration": float("nan")}, "duration"),
+        ({"width": 63}, "width"),
+        ({"height": 1921}, "height"),
+        ({"width": 101}, "width"),
+        ({"output_format": "avi"}, "outputFormat"),
+        ({"fps": 0}, "fps"),
+        ({"fps": 61}, "fps"),
+        ({"crf": 52}, "crf"),
+        ({"preset": "ludicrous"}, "preset"),
+    ],
+)
 def test_out_of_range_parameters_name_the_parameter(kwargs, param):
     with pytest.raises(InvalidParameter) as info:
         MotionParams(**kwargs).validate()

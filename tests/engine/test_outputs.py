@@ -7,16 +7,28 @@ import pytest
 from image_to_video.engine import MotionParams, render_video
 from tests.videos import decode_frames, probe_video
 
-MOTIONS = [("zoom", "in"), ("zoom", "out"), ("pan", "left"), ("pan", "right"), ("pan", "up"),
-           ("pan", "down"), ("rotation", "left"), ("rotation", "right"), ("complex", "in"),
-           ("complex", "out"), ("complex", "left"), ("complex", "down")]
+MOTIONS = [
+    ("zoom", "in"),
+    ("zoom", "out"),
+    ("pan", "left"),
+    ("pan", "right"),
+    ("pan", "up"),
+    ("pan", "down"),
+    ("rotation", "left"),
+    ("rotation", "right"),
+    ("complex", "in"),
+    ("complex", "out"),
+    ("complex", "left"),
+    ("complex", "down"),
+]
 
 
 @pytest.mark.parametrize("motion_type,direction", MOTIONS)
 def test_each_motion_renders_exact_mp4(photo, tmp_path, motion_type, direction):
     out = tmp_path / "out.mp4"
-    result = render_video(photo, out, MotionParams(motion_type=motion_type, motion_direction=direction,
-                                                   duration=1, width=160, height=96))
+    result = render_video(
+        photo, out, MotionParams(motion_type=motion_type, motion_direction=direction, duration=1, width=160, height=96)
+    )
     info = probe_video(out)
     assert (info.codec, info.pix_fmt) == ("h264", "yuv420p")
     assert (info.width, info.height) == (160, 96)
@@ -24,11 +36,14 @@ def test_each_motion_renders_exact_mp4(photo, tmp_path, motion_type, direction):
     assert info.duration == pytest.approx(1.0, abs=0.04)
 
 
-@pytest.mark.parametrize("ext,container,codec,pix_fmt,fps", [
-    ("mp4", "mov,mp4,m4a,3gp,3g2,mj2", "h264", "yuv420p", 30),
-    ("mov", "mov,mp4,m4a,3gp,3g2,mj2", "h264", "yuv420p", 30),
-    ("gif", "gif", "gif", "bgra", 15),
-])
+@pytest.mark.parametrize(
+    "ext,container,codec,pix_fmt,fps",
+    [
+        ("mp4", "mov,mp4,m4a,3gp,3g2,mj2", "h264", "yuv420p", 30),
+        ("mov", "mov,mp4,m4a,3gp,3g2,mj2", "h264", "yuv420p", 30),
+        ("gif", "gif", "gif", "bgra", 15),
+    ],
+)
 def test_containers_follow_the_extension(photo, tmp_path, ext, container, codec, pix_fmt, fps):
     out = tmp_path / f"clip.{ext}"
     render_video(photo, out, MotionParams.for_output(out, motion_type="pan", duration=2, width=120, height=80))
@@ -97,9 +112,28 @@ def test_cli_renders_and_reports(photo, tmp_path):
     import sys
 
     out = tmp_path / "cli.gif"
-    proc = subprocess.run([sys.executable, "-m", "image_to_video.engine", str(photo), str(out),
-                           "--motion-type", "rotation", "--motion-direction", "left", "--duration", "1",
-                           "--width", "80", "--height", "64"], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "image_to_video.engine",
+            str(photo),
+            str(out),
+            "--motion-type",
+            "rotation",
+            "--motion-direction",
+            "left",
+            "--duration",
+            "1",
+            "--width",
+            "80",
+            "--height",
+            "64",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout)
     assert report["frames"] == 15
@@ -111,9 +145,22 @@ def test_cli_names_the_bad_parameter(photo, tmp_path):
     import subprocess
     import sys
 
-    proc = subprocess.run([sys.executable, "-m", "image_to_video.engine", str(photo), str(tmp_path / "x.mp4"),
-                           "--motion-type", "pan", "--motion-direction", "in"], capture_output=True, text=True,
-                          timeout=60)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "image_to_video.engine",
+            str(photo),
+            str(tmp_path / "x.mp4"),
+            "--motion-type",
+            "pan",
+            "--motion-direction",
+            "in",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2
     assert "motionDirection" in proc.stderr
     assert not (tmp_path / "x.mp4").exists()

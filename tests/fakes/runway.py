@@ -110,8 +110,13 @@ class FakeRunway:
                 if body.get("duration") not in MODELS[model]["durations"]:
                     return self._reply(400, {"error": "duration is not allowed for this model"})
                 task_id = str(uuid.uuid4())
-                fake.tasks[task_id] = {"id": task_id, "status": "PENDING", "createdAt": "2026-11-25T00:00:00Z",
-                                       "polls": 0, "request": body}
+                fake.tasks[task_id] = {
+                    "id": task_id,
+                    "status": "PENDING",
+                    "createdAt": "2026-11-25T00:00:00Z",
+                    "polls": 0,
+                    "request": body,
+                }
                 return self._reply(200, {"id": task_id})
 
             def _download(self) -> None:
@@ -159,8 +164,11 @@ class FakeRunway:
         task["polls"] += 1
         if task["polls"] >= self.polls_to_finish and self.outcome != "never":
             if self.outcome == "fail":
-                task.update(status="FAILED", failure="The prompt image was flagged by moderation",
-                            failureCode="SAFETY.INPUT.IMAGE")
+                task.update(
+                    status="FAILED",
+                    failure="The prompt image was flagged by moderation",
+                    failureCode="SAFETY.INPUT.IMAGE",
+                )
             else:
                 task.update(status="SUCCEEDED", output=[f"{self.url}/outputs/{task['id']}.mp4?expires=soon"])
         else:

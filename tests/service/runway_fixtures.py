@@ -41,5 +41,8 @@ def signed_headers(secret: str, body: str, *, msg_id: str | None = None, at: flo
     msg_id = msg_id or f"msg_{time.monotonic_ns()}"
     stamp = datetime.fromtimestamp(int(at if at is not None else time.time()), tz=UTC)
     signature = Webhook(secret).sign(msg_id, stamp, body)
-    return {"HTTP_WEBHOOK_ID": msg_id, "HTTP_WEBHOOK_TIMESTAMP": str(int(stamp.timestamp())),
-            "HTTP_WEBHOOK_SIGNATURE": signature}
+    return {
+        "HTTP_WEBHOOK_ID": msg_id,
+        "HTTP_WEBHOOK_TIMESTAMP": str(int(stamp.timestamp())),
+        "HTTP_WEBHOOK_SIGNATURE": signature,
+    }

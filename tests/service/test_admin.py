@@ -19,8 +19,9 @@ def staff(client, db):
 
 
 def _action(staff, action, jobs):
-    return staff.post("/admin/image_to_video/job/", {"action": action, "_selected_action": [str(j.pk) for j in jobs]},
-                      follow=True)
+    return staff.post(
+        "/admin/image_to_video/job/", {"action": action, "_selected_action": [str(j.pk) for j in jobs]}, follow=True
+    )
 
 
 def test_list_filters_and_search(staff, tenant):
@@ -46,8 +47,15 @@ def test_job_page_shows_source_video_params_error_events_and_asset(staff, tenant
     from image_to_video.models import WebhookEvent
 
     job = make_job(tenant, status=JobStatus.COMPLETED, error_message="")
-    Asset.objects.create(client=tenant.client, user=tenant.user, job=job, file="clients/x/v.mp4", name="Vid",
-                         content_type="video/mp4", size=1)
+    Asset.objects.create(
+        client=tenant.client,
+        user=tenant.user,
+        job=job,
+        file="clients/x/v.mp4",
+        name="Vid",
+        content_type="video/mp4",
+        size=1,
+    )
     WebhookEvent.objects.create(webhook_id="msg_admin", job=job, body={"id": "t", "status": "SUCCEEDED"})
     html = staff.get(f"/admin/image_to_video/job/{job.pk}/change/").content.decode()
     source = re.search(r'<img src="([^"]+)"[^>]*alt="source image"', html)
@@ -83,8 +91,12 @@ def test_retry_action_queues_a_copy(staff, tenant):
     response = _action(staff, "retry_jobs", [failed])
     assert "Queued 1 new job" in response.content.decode()
     copy = Job.objects.exclude(pk=failed.pk).get()
-    assert (copy.status, copy.motion_type, copy.motion_direction, copy.client) == ("queued", "pan", "left",
-                                                                                 tenant.client)
+    assert (copy.status, copy.motion_type, copy.motion_direction, copy.client) == (
+        "queued",
+        "pan",
+        "left",
+        tenant.client,
+    )
     assert copy.source_image.read() == failed.source_image.read()
 
 

@@ -16,9 +16,16 @@ from .factories import make_job
 
 def _asset(tenant, name, tags=(), categories=(), job=None, size=10, **metadata):
     key = f"clients/{tenant.client.pk}/videos/{uuid.uuid4()}.mp4"
-    asset = Asset.objects.create(client=tenant.client, user=tenant.user, job=job, file=key, name=name,
-                                 content_type="video/mp4", size=size,
-                                 metadata={"jobId": str(job.pk) if job else None, **metadata})
+    asset = Asset.objects.create(
+        client=tenant.client,
+        user=tenant.user,
+        job=job,
+        file=key,
+        name=name,
+        content_type="video/mp4",
+        size=size,
+        metadata={"jobId": str(job.pk) if job else None, **metadata},
+    )
     asset.tags.set([Tag.objects.get_or_create(name=t)[0] for t in tags])
     asset.categories.set([Category.objects.get_or_create(name=c)[0] for c in categories])
     return asset
@@ -28,8 +35,9 @@ def _asset(tenant, name, tags=(), categories=(), job=None, size=10, **metadata):
 def library(tenant):
     job = make_job(tenant)
     return {
-        "generated": _asset(tenant, "Zoom in sunrise", ("generated", "image-to-video"), ("videos", "generated"),
-                            job=job, size=300),
+        "generated": _asset(
+            tenant, "Zoom in sunrise", ("generated", "image-to-video"), ("videos", "generated"), job=job, size=300
+        ),
         "manual": _asset(tenant, "Brand intro", ("brand",), ("videos",), size=100),
         "still": _asset(tenant, "Logo still", ("brand", "image-to-video"), ("images",), size=200),
     }
@@ -41,21 +49,24 @@ def _names(tenant, query="") -> list[str]:
     return sorted(a["name"] for a in response.json()["results"])
 
 
-@pytest.mark.parametrize("query,expected", [
-    ("", ["Brand intro", "Logo still", "Zoom in sunrise"]),
-    ("?tag=image-to-video", ["Logo still", "Zoom in sunrise"]),
-    ("?tag=brand&tag=image-to-video", ["Logo still"]),
-    ("?tag=brand,image-to-video", ["Logo still"]),
-    ("?tag=nope", []),
-    ("?category=videos", ["Brand intro", "Zoom in sunrise"]),
-    ("?category=videos,generated", ["Zoom in sunrise"]),
-    ("?category=videos&category=generated", ["Zoom in sunrise"]),
-    ("?search=brand", ["Brand intro", "Logo still"]),
-    ("?search=sunrise", ["Zoom in sunrise"]),
-    ("?search=logo%20brand", ["Logo still"]),
-    ("?tag=brand&category=videos", ["Brand intro"]),
-    ("?tag=image-to-video&category=videos,generated&search=zoom", ["Zoom in sunrise"]),
-])
+@pytest.mark.parametrize(
+    "query,expected",
+    [
+        ("", ["Brand intro", "Logo still", "Zoom in sunrise"]),
+        ("?tag=image-to-video", ["Logo still", "Zoom in sunrise"]),
+        ("?tag=brand&tag=image-to-video", ["Logo still"]),
+        ("?tag=brand,image-to-video", ["Logo still"]),
+        ("?tag=nope", []),
+        ("?category=videos", ["Brand intro", "Zoom in sunrise"]),
+        ("?category=videos,generated", ["Zoom in sunrise"]),
+        ("?category=videos&category=generated", ["Zoom in sunrise"]),
+        ("?search=brand", ["Brand intro", "Logo still"]),
+        ("?search=sunrise", ["Zoom in sunrise"]),
+        ("?search=logo%20brand", ["Logo still"]),
+        ("?tag=brand&category=videos", ["Brand intro"]),
+        ("?tag=image-to-video&category=videos,generated&search=zoom", ["Zoom in sunrise"]),
+    ],
+)
 def test_filters_alone_and_combined(tenant, library, query, expected):
     assert _names(tenant, query) == expected
 
@@ -84,8 +95,19 @@ def test_ordering_and_pagination(tenant, library):
 def test_asset_json_has_the_contract_fields(tenant, library):
     asset = library["generated"]
     body = tenant.api.get(f"/api/assets/{asset.pk}").json()
-    assert set(body) >= {"assetId", "clientId", "userId", "name", "contentType", "size", "url", "tags",
-                         "categories", "metadata", "createdAt"}
+    assert set(body) >= {
+        "assetId",
+        "clientId",
+        "userId",
+        "name",
+        "contentType",
+        "size",
+        "url",
+        "tags",
+        "categories",
+        "metadata",
+        "createdAt",
+    }
     assert body["assetId"] == str(asset.pk) and body["clientId"] == str(tenant.client.pk)
     assert sorted(body["tags"]) == ["generated", "image-to-video"] and body["metadata"]["jobId"]
 

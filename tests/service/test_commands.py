@@ -25,8 +25,9 @@ def test_create_client_prints_ids_and_a_working_token(db, capsys, client):
     again = _json_line(capsys)
     assert first == again, "reuses the client, the user and the token"
     assert Membership.objects.filter(client_id=first["clientId"], user_id=first["userId"]).count() == 1
-    response = client.get(f"/api/image-to-video/jobs/client/{first['clientId']}",
-                          HTTP_AUTHORIZATION=f"Token {first['token']}")
+    response = client.get(
+        f"/api/image-to-video/jobs/client/{first['clientId']}", HTTP_AUTHORIZATION=f"Token {first['token']}"
+    )
     assert response.status_code == 200
     assert client.login(username="alice", password="pw")
 
@@ -34,8 +35,24 @@ def test_create_client_prints_ids_and_a_working_token(db, capsys, client):
 def test_generate_video_files_an_asset_in_s3(transactional_db, capsys, s3):
     call_command("create_client", "Ops", "--user", "op")
     owner = _json_line(capsys)
-    call_command("generate_video", str(ASTRONAUT), "--motion-type", "pan", "--motion-direction", "up",
-                 "--duration", "1", "--width", "128", "--height", "96", "--client", owner["clientId"], "--user", "op")
+    call_command(
+        "generate_video",
+        str(ASTRONAUT),
+        "--motion-type",
+        "pan",
+        "--motion-direction",
+        "up",
+        "--duration",
+        "1",
+        "--width",
+        "128",
+        "--height",
+        "96",
+        "--client",
+        owner["clientId"],
+        "--user",
+        "op",
+    )
     out = _json_line(capsys)
     assert out["status"] == "completed"
     asset = Asset.objects.get(pk=out["assetId"])
@@ -59,8 +76,14 @@ def test_embedded_defaults_generate_video_end_to_end(tmp_path):
     env = embedded_env(tmp_path)
     manage = [sys.executable, str(ROOT / "manage.py")]
     subprocess.run([*manage, "migrate", "-v0"], env=env, check=True, cwd=ROOT, timeout=120)
-    proc = subprocess.run([*manage, "generate_video", str(ASTRONAUT), "--duration", "1", "--width", "160",
-                           "--height", "160"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [*manage, "generate_video", str(ASTRONAUT), "--duration", "1", "--width", "160", "--height", "160"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert out["status"] == "completed" and out["assetId"]
@@ -75,8 +98,18 @@ def test_embedded_defaults_generate_video_end_to_end(tmp_path):
 def test_generate_video_for_a_client_uses_its_own_member(transactional_db, capsys, s3):
     call_command("create_client", "Shop", "--user", "owner")
     owner = _json_line(capsys)
-    call_command("generate_video", str(ASTRONAUT), "--duration", "1", "--width", "64", "--height", "64",
-                 "--client", owner["clientId"])
+    call_command(
+        "generate_video",
+        str(ASTRONAUT),
+        "--duration",
+        "1",
+        "--width",
+        "64",
+        "--height",
+        "64",
+        "--client",
+        owner["clientId"],
+    )
     out = _json_line(capsys)
     assert Asset.objects.get(pk=out["assetId"]).user_id == owner["userId"]
     assert Membership.objects.filter(client_id=owner["clientId"]).count() == 1, "nobody was added to the client"

@@ -19,8 +19,15 @@ def embedded_server(tmp_path):
     subprocess.run([*manage, "migrate", "-v0"], env=env, check=True, cwd=ROOT, timeout=120)
     owners = []
     for name in ("Acme", "Other"):
-        out = subprocess.run([*manage, "create_client", name, "--user", name.lower()], env=env, cwd=ROOT,
-                             check=True, capture_output=True, text=True, timeout=60).stdout
+        out = subprocess.run(
+            [*manage, "create_client", name, "--user", name.lower()],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        ).stdout
         owners.append(json.loads(out.strip().splitlines()[-1]))
     proc, base = start_uvicorn(env, tmp_path / "server.log")
     yield base, owners

@@ -141,11 +141,13 @@ def test_asset_per_job_is_a_database_constraint(tenant):
     from django.db import IntegrityError, transaction
 
     job = make_job(tenant, status=JobStatus.COMPLETED)
-    Asset.objects.create(client=tenant.client, user=tenant.user, job=job, file="a.mp4", name="a",
-                         content_type="video/mp4", size=1)
+    Asset.objects.create(
+        client=tenant.client, user=tenant.user, job=job, file="a.mp4", name="a", content_type="video/mp4", size=1
+    )
     with pytest.raises(IntegrityError), transaction.atomic():
-        Asset.objects.create(client=tenant.client, user=tenant.user, job=job, file="b.mp4", name="b",
-                             content_type="video/mp4", size=1)
+        Asset.objects.create(
+            client=tenant.client, user=tenant.user, job=job, file="b.mp4", name="b", content_type="video/mp4", size=1
+        )
 
 
 def test_old_sources_are_pruned_and_recent_ones_kept(tenant):

@@ -33,9 +33,15 @@ def assert_filed(job_id, tenant, s3, *, width, height, duration, fmt="mp4", fram
     assert sorted(asset.tags.values_list("name", flat=True)) == ["generated", "image-to-video"]
     assert sorted(asset.categories.values_list("name", flat=True)) == ["generated", "videos"]
     assert asset.metadata["jobId"] == str(job.pk)
-    for key, value in {"motionType": job.motion_type, "motionDirection": job.motion_direction,
-                       "motionStrength": job.motion_strength, "duration": duration, "outputFormat": fmt,
-                       "width": width, "height": height}.items():
+    for key, value in {
+        "motionType": job.motion_type,
+        "motionDirection": job.motion_direction,
+        "motionStrength": job.motion_strength,
+        "duration": duration,
+        "outputFormat": fmt,
+        "width": width,
+        "height": height,
+    }.items():
         assert asset.metadata[key] == value
     keys = bucket_keys(s3, f"clients/{tenant.client.pk}/")
     assert keys == [asset.file.name]
@@ -56,14 +62,23 @@ def assert_filed(job_id, tenant, s3, *, width, height, duration, fmt="mp4", fram
 
 
 def test_json_data_uri_becomes_an_asset_in_s3(in_process, tenant, s3):
-    response = tenant.api.post("/api/image-to-video/generate",
-                               generate_body(motionType="pan", motionDirection="left", duration=1.5,
-                                             width=192, height=108), format="json")
+    response = tenant.api.post(
+        "/api/image-to-video/generate",
+        generate_body(motionType="pan", motionDirection="left", duration=1.5, width=192, height=108),
+        format="json",
+    )
     assert response.status_code == 202, response.json()
     body = response.json()
     assert body["status"] == "queued" and body["clientId"] == str(tenant.client.pk)
-    assert body["params"] == {"motionType": "pan", "motionStrength": 50, "motionDirection": "left",
-                              "duration": 1.5, "outputFormat": "mp4", "width": 192, "height": 108}
+    assert body["params"] == {
+        "motionType": "pan",
+        "motionStrength": 50,
+        "motionDirection": "left",
+        "duration": 1.5,
+        "outputFormat": "mp4",
+        "width": 192,
+        "height": 108,
+    }
     assert body["error"] is None and body["assetId"] is None and body["videoUrl"] is None
     assert_filed(body["jobId"], tenant, s3, width=192, height=108, duration=1.5, frames=45)
 
@@ -72,9 +87,18 @@ def test_multipart_upload_and_gif_output(in_process, tenant, s3):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     upload = SimpleUploadedFile("photo.jpg", photo_bytes(400, 300, "JPEG"), content_type="image/jpeg")
-    response = tenant.api.post("/api/image-to-video/generate",
-                               {"sourceImage": upload, "motionType": "rotation", "outputFormat": "gif",
-                                "width": "101", "height": "77", "duration": "1"}, format="multipart")
+    response = tenant.api.post(
+        "/api/image-to-video/generate",
+        {
+            "sourceImage": upload,
+            "motionType": "rotation",
+            "outputFormat": "gif",
+            "width": "101",
+            "height": "77",
+            "duration": "1",
+        },
+        format="multipart",
+    )
     assert response.status_code == 202, response.json()
     body = response.json()
     assert body["params"]["motionDirection"] == "right", "rotation defaults to right"
@@ -91,8 +115,15 @@ def test_defaults_follow_the_contract(in_process, tenant, s3):
     response = tenant.api.post("/api/image-to-video/generate", body, format="json")
     assert response.status_code == 202
     params = response.json()["params"]
-    assert params == {"motionType": "zoom", "motionStrength": 50, "motionDirection": "in", "duration": 1.0,
-                      "outputFormat": "mp4", "width": 128, "height": 128}
+    assert params == {
+        "motionType": "zoom",
+        "motionStrength": 50,
+        "motionDirection": "in",
+        "duration": 1.0,
+        "outputFormat": "mp4",
+        "width": 128,
+        "height": 128,
+    }
     wait_for_job(response.json()["jobId"], asset=True)
 
 
@@ -118,9 +149,11 @@ def test_client_jobs_are_paginated_newest_first_with_status_filter(tenant, make_
 @pytest.mark.celery
 def test_a_real_celery_worker_process_renders_and_files_the_asset(celery_worker, transactional_db, tenant, s3):
     assert settings.CELERY_BROKER_URL, "this test goes through the Redis broker"
-    response = tenant.api.post("/api/image-to-video/generate",
-                               generate_body(motionType="complex", motionDirection="up", width=160, height=120),
-                               format="json")
+    response = tenant.api.post(
+        "/api/image-to-video/generate",
+        generate_body(motionType="complex", motionDirection="up", width=160, height=120),
+        format="json",
+    )
     assert response.status_code == 202
     job_id = response.json()["jobId"]
     assert_filed(job_id, tenant, s3, width=160, height=120, duration=1.0)

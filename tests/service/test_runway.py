@@ -40,8 +40,16 @@ def _progress_seen(job_id, timeout=30):
 
 
 def test_a_runway_job_is_followed_to_completion_and_filed(in_process, tenant, runway, s3):
-    job_id = _post(tenant, motionType="pan", motionDirection="left", duration=2, outputFormat="gif",
-                   width=120, height=90, promptText="A quiet morning.")
+    job_id = _post(
+        tenant,
+        motionType="pan",
+        motionDirection="left",
+        duration=2,
+        outputFormat="gif",
+        width=120,
+        height=90,
+        promptText="A quiet morning.",
+    )
     seen = _progress_seen(job_id)
     assert any(0 < p < 100 for p in seen), f"progress from RUNNING polls was saved: {sorted(seen)}"
     assert_filed(job_id, tenant, s3, width=120, height=90, duration=2.0, fmt="gif", frames=30)
@@ -151,9 +159,16 @@ def test_runway_needs_a_key(tenant, settings):
     assert response.status_code == 400 and "RUNWAY_API_KEY" in response.json()["provider"][0]
 
 
-@pytest.mark.parametrize("width,height,ratio", [(1920, 1080, "1280:720"), (1080, 1920, "720:1280"),
-                                                (1080, 1080, "960:960"), (1800, 760, "1584:672"),
-                                                (800, 600, "1104:832")])
+@pytest.mark.parametrize(
+    "width,height,ratio",
+    [
+        (1920, 1080, "1280:720"),
+        (1080, 1920, "720:1280"),
+        (1080, 1080, "960:960"),
+        (1800, 760, "1584:672"),
+        (800, 600, "1104:832"),
+    ],
+)
 def test_nearest_ratio(width, height, ratio):
     assert nearest_ratio("gen4_turbo", width, height) == ratio
 

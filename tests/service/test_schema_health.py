@@ -45,11 +45,35 @@ def test_schema_validates_and_has_every_contract_route(schema):
 def test_schema_uses_wire_names(schema):
     components = schema["components"]["schemas"]
     generate = components["GenerateRequestRequest"]["properties"]
-    assert {"sourceImage", "motionType", "motionStrength", "motionDirection", "duration", "outputFormat", "width",
-            "height", "clientId", "provider", "promptText"} <= set(generate)
+    assert {
+        "sourceImage",
+        "motionType",
+        "motionStrength",
+        "motionDirection",
+        "duration",
+        "outputFormat",
+        "width",
+        "height",
+        "clientId",
+        "provider",
+        "promptText",
+    } <= set(generate)
     job = components["Job"]["properties"]
-    assert {"jobId", "clientId", "userId", "status", "progress", "provider", "params", "error", "createdAt",
-            "updatedAt", "completedAt", "assetId", "videoUrl"} <= set(job)
+    assert {
+        "jobId",
+        "clientId",
+        "userId",
+        "status",
+        "progress",
+        "provider",
+        "params",
+        "error",
+        "createdAt",
+        "updatedAt",
+        "completedAt",
+        "assetId",
+        "videoUrl",
+    } <= set(job)
     asset = components["Asset"]["properties"]
     assert {"assetId", "clientId", "contentType", "url", "tags", "categories", "metadata", "createdAt"} <= set(asset)
 
@@ -99,11 +123,15 @@ def own_redis_and_s3(settings, s3):
     import redis
 
     redis_port, s3_port = free_port(), free_port()
-    own_redis = Service(["redis-server", "--bind", "127.0.0.1", "--port", str(redis_port), "--save", "",
-                         "--appendonly", "no"], lambda: redis.Redis(port=redis_port).ping())
+    own_redis = Service(
+        ["redis-server", "--bind", "127.0.0.1", "--port", str(redis_port), "--save", "", "--appendonly", "no"],
+        lambda: redis.Redis(port=redis_port).ping(),
+    )
     moto = os.path.join(os.path.dirname(os.sys.executable), "moto_server")
-    own_s3 = Service([moto, "-H", "127.0.0.1", "-p", str(s3_port)],
-                     lambda: requests.get(f"http://127.0.0.1:{s3_port}/", timeout=1).status_code < 500)
+    own_s3 = Service(
+        [moto, "-H", "127.0.0.1", "-p", str(s3_port)],
+        lambda: requests.get(f"http://127.0.0.1:{s3_port}/", timeout=1).status_code < 500,
+    )
     own_redis.start()
     own_s3.start()
     endpoint = f"http://127.0.0.1:{s3_port}"
@@ -114,8 +142,9 @@ def own_redis_and_s3(settings, s3):
     make_bucket()
     url = f"redis://127.0.0.1:{redis_port}/0"
     settings.REDIS_URL = settings.CELERY_BROKER_URL = url
-    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer",
-                                           "CONFIG": {"hosts": [url]}}}
+    settings.CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [url]}}
+    }
     storage = dict(settings.STORAGES["default"])
     storage["OPTIONS"] = dict(storage["OPTIONS"], bucket_name="readyz-bucket", endpoint_url=endpoint)
     settings.STORAGES = {**settings.STORAGES, "default": storage}

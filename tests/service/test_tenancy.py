@@ -19,12 +19,15 @@ def test_owner_sees_job_and_list(tenant, job):
     assert tenant.api.get(f"/api/image-to-video/jobs/client/{tenant.client.pk}").json()["count"] == 1
 
 
-@pytest.mark.parametrize("method,path", [
-    ("get", "/api/image-to-video/jobs/{job}"),
-    ("get", "/api/image-to-video/jobs/{job}/"),
-    ("get", "/api/image-to-video/jobs/client/{client}"),
-    ("post", "/api/image-to-video/jobs/{job}/cancel"),
-])
+@pytest.mark.parametrize(
+    "method,path",
+    [
+        ("get", "/api/image-to-video/jobs/{job}"),
+        ("get", "/api/image-to-video/jobs/{job}/"),
+        ("get", "/api/image-to-video/jobs/client/{client}"),
+        ("post", "/api/image-to-video/jobs/{job}/cancel"),
+    ],
+)
 def test_other_clients_member_gets_404(outsider, job, tenant, method, path):
     url = path.format(job=job.pk, client=tenant.client.pk)
     response = getattr(outsider.api, method)(url)
@@ -33,9 +36,16 @@ def test_other_clients_member_gets_404(outsider, job, tenant, method, path):
     assert job.status == JobStatus.QUEUED, "nothing changed"
 
 
-@pytest.mark.parametrize("path", ["/api/image-to-video/jobs/{uuid}", "/api/image-to-video/jobs/nonsense",
-                                  "/api/image-to-video/jobs/client/{uuid}", "/api/image-to-video/jobs/client/x",
-                                  "/api/image-to-video/jobs/{uuid}/cancel"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/image-to-video/jobs/{uuid}",
+        "/api/image-to-video/jobs/nonsense",
+        "/api/image-to-video/jobs/client/{uuid}",
+        "/api/image-to-video/jobs/client/x",
+        "/api/image-to-video/jobs/{uuid}/cancel",
+    ],
+)
 def test_unknown_or_malformed_ids_are_404(tenant, path):
     url = path.format(uuid=uuid.uuid4())
     method = tenant.api.post if url.endswith("cancel") else tenant.api.get

@@ -25,13 +25,18 @@ def runway_job(tenant, runway):
     """A processing Runway job whose task exists at the fake server."""
     task_id = "task-" + str(time.monotonic_ns())
     runway.tasks[task_id] = {"id": task_id, "status": "RUNNING", "polls": 0, "request": {}}
-    return make_job(tenant, status=JobStatus.PROCESSING, provider="runway", provider_task_id=task_id,
-                    width=128, height=72)
+    return make_job(
+        tenant, status=JobStatus.PROCESSING, provider="runway", provider_task_id=task_id, width=128, height=72
+    )
 
 
 def _succeeded(runway, task_id) -> dict:
-    return {"id": task_id, "status": "SUCCEEDED", "createdAt": "2026-11-25T00:00:00Z",
-            "output": [f"{runway.url}/outputs/{task_id}.mp4"]}
+    return {
+        "id": task_id,
+        "status": "SUCCEEDED",
+        "createdAt": "2026-11-25T00:00:00Z",
+        "output": [f"{runway.url}/outputs/{task_id}.mp4"],
+    }
 
 
 def test_unconfigured_webhook_answers_503(client, settings):
@@ -65,8 +70,9 @@ def test_a_tampered_body_is_refused(db, client, webhook_secret):
     assert response.status_code == 401 and WebhookEvent.objects.count() == 0
 
 
-def test_the_same_delivery_five_times_completes_once_with_one_asset(in_process, client, webhook_secret, runway_job,
-                                                                     runway, s3):
+def test_the_same_delivery_five_times_completes_once_with_one_asset(
+    in_process, client, webhook_secret, runway_job, runway, s3
+):
     task = _succeeded(runway, runway_job.provider_task_id)
     answers = [_deliver(client, webhook_secret, task, msg_id="msg_same").status_code for _ in range(5)]
     assert all(200 <= a < 300 for a in answers)
@@ -84,13 +90,15 @@ def test_the_same_delivery_five_times_completes_once_with_one_asset(in_process, 
     assert _deliver(client, webhook_secret, task, msg_id="msg_same").json()["status"] == "duplicate"
 
 
-def test_distinct_deliveries_and_polling_of_the_same_success_make_one_asset(in_process, client, webhook_secret,
-                                                                          tenant, runway, s3):
+def test_distinct_deliveries_and_polling_of_the_same_success_make_one_asset(
+    in_process, client, webhook_secret, tenant, runway, s3
+):
     from tests.conftest import generate_body
 
     runway.polls_to_finish = 2
-    job_id = tenant.api.post("/api/image-to-video/generate", generate_body(provider="runway"),
-                             format="json").json()["jobId"]
+    job_id = tenant.api.post("/api/image-to-video/generate", generate_body(provider="runway"), format="json").json()[
+        "jobId"
+    ]
     deadline = time.monotonic() + 10
     while not Job.objects.get(pk=job_id).provider_task_id and time.monotonic() < deadline:
         time.sleep(0.01)
@@ -126,8 +134,9 @@ def test_running_updates_progress(in_process, client, webhook_secret, runway_job
 
 
 def test_an_unknown_task_id_is_acknowledged_and_logged(in_process, client, webhook_secret):
-    response = _deliver(client, webhook_secret, {"id": "no-such-task", "status": "SUCCEEDED", "output": []},
-                        msg_id="msg_unknown")
+    response = _deliver(
+        client, webhook_secret, {"id": "no-such-task", "status": "SUCCEEDED", "output": []}, msg_id="msg_unknown"
+    )
     assert 200 <= response.status_code < 300
     deadline = time.monotonic() + 5
     while WebhookEvent.objects.get(webhook_id="msg_unknown").processed_at is None and time.monotonic() < deadline:
@@ -141,8 +150,9 @@ def test_a_body_that_is_not_a_task_is_400(db, client, webhook_secret):
     assert WebhookEvent.objects.count() == 0
 
 
-def test_a_failing_delivery_stays_stored_and_is_processed_on_retry(in_process, client, webhook_secret, runway_job,
-                                                                   runway, s3):
+def test_a_failing_delivery_stays_stored_and_is_processed_on_retry(
+    in_process, client, webhook_secret, runway_job, runway, s3
+):
     runway.download_faults.extend([("status", 500)] * 3)  # every download attempt of this round fails
     task = _succeeded(runway, runway_job.provider_task_id)
     assert _deliver(client, webhook_secret, task, msg_id="msg_retry").status_code == 202
@@ -165,10 +175,14 @@ def test_the_periodic_sweep_retries_stored_failures(transactional_db, client, we
 
     from image_to_video.services import webhook_events_retry
 
-    event = WebhookEvent.objects.create(webhook_id="msg_sweep", provider="runway",
-                                        task_id=runway_job.provider_task_id,
-                                        body=_succeeded(runway, runway_job.provider_task_id), error="earlier failure",
-                                        attempts=1)
+    event = WebhookEvent.objects.create(
+        webhook_id="msg_sweep",
+        provider="runway",
+        task_id=runway_job.provider_task_id,
+        body=_succeeded(runway, runway_job.provider_task_id),
+        error="earlier failure",
+        attempts=1,
+    )
     WebhookEvent.objects.filter(pk=event.pk).update(received_at=timezone.now() - timezone.timedelta(minutes=5))
     assert webhook_events_retry() == 1
     assert Job.objects.get(pk=runway_job.pk).status == "completed"

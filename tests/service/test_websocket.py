@@ -33,8 +33,7 @@ async def _close_code(communicator) -> int | None:
 
 @pytest.mark.asyncio
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("who,code", [("anonymous", 4401), ("outsider", 4403), ("unknown", 4404),
-                                      ("malformed", 4404)])
+@pytest.mark.parametrize("who,code", [("anonymous", 4401), ("outsider", 4403), ("unknown", 4404), ("malformed", 4404)])
 async def test_the_consumer_turns_away_who_may_not_listen(make_tenant, who, code):
     owner = await sync_to_async(make_tenant)("Owner")
     other = await sync_to_async(make_tenant)("Other")
@@ -74,8 +73,11 @@ async def test_a_member_joins_gets_events_and_can_sync(make_tenant):
 @pytest.mark.django_db(transaction=True)
 async def test_a_foreign_origin_is_refused(make_tenant):
     owner = await sync_to_async(make_tenant)("Owner")
-    communicator = WebsocketCommunicator(_app(), f"/ws/image-to-video/clients/{owner.client.pk}/?token={owner.token}",
-                                         headers=[(b"origin", b"https://evil.example")])
+    communicator = WebsocketCommunicator(
+        _app(),
+        f"/ws/image-to-video/clients/{owner.client.pk}/?token={owner.token}",
+        headers=[(b"origin", b"https://evil.example")],
+    )
     connected, _ = await communicator.connect()
     assert not connected
     await communicator.disconnect()
@@ -104,13 +106,15 @@ def test_live_progress_completion_and_asset_reach_only_the_clients_members(live_
 
     async def scenario():
         mine, theirs, stop = [], [], asyncio.Event()
-        listeners = [asyncio.create_task(listen(owner, mine, stop)),
-                     asyncio.create_task(listen(other, theirs, stop))]
+        listeners = [asyncio.create_task(listen(owner, mine, stop)), asyncio.create_task(listen(other, theirs, stop))]
         await asyncio.sleep(0.5)  # both sockets joined their groups
         response = await asyncio.to_thread(
-            requests.post, f"{base}/api/image-to-video/generate",
-            json=generate_body(duration=4, width=1280, height=720), headers={"Authorization": f"Token {owner.token}"},
-            timeout=30)
+            requests.post,
+            f"{base}/api/image-to-video/generate",
+            json=generate_body(duration=4, width=1280, height=720),
+            headers={"Authorization": f"Token {owner.token}"},
+            timeout=30,
+        )
         assert response.status_code == 202, response.text
         try:
             await asyncio.wait_for(stop.wait(), 90)
@@ -132,5 +136,6 @@ def test_live_progress_completion_and_asset_reach_only_the_clients_members(live_
     assert len(assets) == 1 and assets[0]["metadata"]["jobId"] == job_id
     assert "image-to-video" in assets[0]["tags"]
     assert mine.index(next(m for m in mine if m["type"] == "asset.created")) > mine.index(
-        next(m for m in mine if m["type"] == "job.updated" and m["job"]["status"] == "completed"))
+        next(m for m in mine if m["type"] == "job.updated" and m["job"]["status"] == "completed")
+    )
     assert theirs == [{"type": "jobs.sync", "jobs": []}], "the other client's member received nothing"

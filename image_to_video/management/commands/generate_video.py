@@ -26,8 +26,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("image")
         parser.add_argument("--motion-type", default="zoom", choices=MOTION_TYPES)
-        parser.add_argument("--motion-direction", default=None,
-                            choices=sorted({d for ds in DIRECTIONS.values() for d in ds}))
+        parser.add_argument(
+            "--motion-direction", default=None, choices=sorted({d for ds in DIRECTIONS.values() for d in ds})
+        )
         parser.add_argument("--motion-strength", type=int, default=50)
         parser.add_argument("--duration", type=float, default=3.0)
         parser.add_argument("--output-format", default="mp4", choices=OUTPUT_FORMATS)
@@ -39,9 +40,13 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         try:
             params = MotionParams(
-                motion_type=opts["motion_type"], motion_direction=opts["motion_direction"],
-                motion_strength=opts["motion_strength"], duration=opts["duration"], width=opts["width"],
-                height=opts["height"], output_format=opts["output_format"],
+                motion_type=opts["motion_type"],
+                motion_direction=opts["motion_direction"],
+                motion_strength=opts["motion_strength"],
+                duration=opts["duration"],
+                width=opts["width"],
+                height=opts["height"],
+                output_format=opts["output_format"],
             ).validate()
             path = Path(opts["image"])
             data = path.read_bytes()
@@ -49,17 +54,20 @@ class Command(BaseCommand):
         except (EngineError, OSError) as exc:
             raise CommandError(str(exc)) from exc
         user, client = self._owner(opts["user"], opts["client"])
-        source = services.SourceImage(data=data, content_type=info.content_type or mimetypes.guess_type(path)[0],
-                                      extension=EXTENSIONS[info.format])
+        source = services.SourceImage(
+            data=data,
+            content_type=info.content_type or mimetypes.guess_type(path)[0],
+            extension=EXTENSIONS[info.format],
+        )
 
         with tqdm(total=100, unit="%", file=sys.stderr, desc="rendering") as bar:
+
             def progress(fraction: float) -> None:
                 bar.update(int(fraction * 100) - bar.n)
 
             # inline(): the job's task, then its asset task, run here on commit instead of in a queue.
             with dispatch.inline(progress=progress):
-                job, _ = services.job_create(user=user, client=client, params=params, source=source,
-                                             provider="local")
+                job, _ = services.job_create(user=user, client=client, params=params, source=source, provider="local")
             bar.update(100 - bar.n)
 
         job = Job.objects.select_related("asset").get(pk=job.pk)
@@ -70,8 +78,16 @@ class Command(BaseCommand):
                 path_out = asset.file.path
             except NotImplementedError:  # S3: no local path; give the key
                 path_out = asset.file.name
-        self.stdout.write(json.dumps({"jobId": str(job.pk), "assetId": str(asset.pk) if asset else None,
-                                      "status": job.status, "path": path_out}))
+        self.stdout.write(
+            json.dumps(
+                {
+                    "jobId": str(job.pk),
+                    "assetId": str(asset.pk) if asset else None,
+                    "status": job.status,
+                    "path": path_out,
+                }
+            )
+        )
         if job.status != JobStatus.COMPLETED or asset is None:
             message = job.error_message or "the asset could not be stored (see the log); run reconcile_assets"
             raise CommandError(f"job {job.pk} {job.status}: {message}")
