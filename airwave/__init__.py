@@ -1,4 +1,4 @@
-"""The AIrWAVE project: settings, URLs, ASGI, Celery, and the platform's tenancy."""
+"""The AIrWAVE project: configuration only (settings, URLs, ASGI, WSGI, Celery, health checks)."""
 
 from .celery import app as celery_app
 

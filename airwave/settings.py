@@ -42,7 +42,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "channels",
-    "airwave.apps.AirwaveConfig",
+    "tenancy.apps.TenancyConfig",
     "assets.apps.AssetsConfig",
     "image_to_video.apps.ImageToVideoConfig",
 ]

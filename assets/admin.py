@@ -12,7 +12,7 @@ class AssetAdmin(admin.ModelAdmin):
         "id",
         "client",
         "user",
-        "job",
+        "origin",
         "file",
         "content_type",
         "size",

@@ -39,7 +39,7 @@ class AssetFilter(django_filters.FilterSet):
         fields = []
 
     def filter_job(self, qs, name, value):
-        return qs.filter(Q(job_id=value) | Q(metadata__jobId=str(value)))
+        return qs.filter(metadata__jobId=str(value))
 
     def filter_search(self, qs, name, value):
         for word in value.split():

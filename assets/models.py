@@ -1,4 +1,7 @@
-"""The asset library: stored files with tags, categories and metadata."""
+"""The asset library: stored files with tags, categories and metadata.
+
+A library any app can file into; it knows nothing of the apps that do.
+"""
 
 from __future__ import annotations
 
@@ -31,11 +34,15 @@ class Category(models.Model):
 
 class Asset(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    client = models.ForeignKey("airwave.Client", on_delete=models.CASCADE, related_name="assets")
+    client = models.ForeignKey("tenancy.Client", on_delete=models.CASCADE, related_name="assets")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assets")
-    job = models.OneToOneField(
-        "image_to_video.Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="asset"
-    )  # one asset per job, enforced by the database
+    origin = models.CharField(
+        max_length=200,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text="What the asset was made from, e.g. 'image_to_video.job:<id>': one asset per origin.",
+    )
     file = models.FileField(max_length=500)
     name = models.CharField(max_length=255)
     content_type = models.CharField(max_length=100)

@@ -1,94 +1,81 @@
-"""Writes to the asset library: filing a completed job's video, exactly once."""
+"""Writes to the asset library: file a stored file as an asset, once per origin."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 
+from tenancy.models import Client
+
 from .models import Asset, Category, Tag
 
 log = logging.getLogger(__name__)
-GENERATED_TAGS = ("generated", "image-to-video")
-GENERATED_CATEGORIES = ("videos", "generated")
-CONTENT_TYPES = {"mp4": "video/mp4", "mov": "video/quicktime", "gif": "image/gif"}
 
 
 class AssetStoreError(Exception):
-    """The video could not be stored; it stays in UPLOAD_DIR for reconcile_assets."""
+    """The file could not be put in storage; nothing was created."""
 
 
-def asset_storage_name(job) -> str:
-    return f"clients/{job.client_id}/videos/{job.pk}.{job.output_format}"
+def asset_create(
+    *,
+    client: Client,
+    user: AbstractBaseUser,
+    path: Path,
+    storage_name: str,
+    name: str,
+    content_type: str,
+    origin: str | None = None,
+    tags: Iterable[str] = (),
+    categories: Iterable[str] = (),
+    metadata: dict[str, Any] | None = None,
+    width: int | None = None,
+    height: int | None = None,
+    duration: float | None = None,
+) -> tuple[Asset, bool]:
+    """Store the local file at ``path`` as ``storage_name`` and make its asset; returns ``(asset, created)``.
 
-
-def asset_create_from_job(*, job_id) -> Asset | None:
-    """File the video of a completed job as its asset; a second call returns the first asset."""
-    from image_to_video import events
-    from image_to_video.models import Job, JobStatus
-
-    job = Job.objects.select_related("client", "user").filter(pk=job_id).first()
-    if job is None or job.status != JobStatus.COMPLETED:
-        return None
-    existing = Asset.objects.filter(job=job).first()
-    if existing is not None:
-        return existing
-    video = Path(job.output_path) if job.output_path else None
-    if video is None or not video.is_file():
-        raise AssetStoreError(f"the rendered video of job {job.pk} is missing ({job.output_path or 'no path'})")
-
-    name = asset_storage_name(job)
+    With an ``origin`` this is idempotent: the database holds one asset per
+    origin, and a second call (or a concurrent one) returns the first asset.
+    Raises AssetStoreError when storage fails; the local file is left as it is.
+    """
+    if origin:
+        existing = Asset.objects.filter(origin=origin).first()
+        if existing is not None:
+            return existing, False
     try:
-        if default_storage.exists(name):
-            default_storage.delete(name)  # a leftover of an interrupted attempt (the name must stay as planned)
-        with video.open("rb") as fh:
-            stored = default_storage.save(name, File(fh, name=video.name))
+        if default_storage.exists(storage_name):
+            default_storage.delete(storage_name)  # a leftover of an interrupted attempt (the name must stay)
+        with path.open("rb") as fh:
+            stored = default_storage.save(storage_name, File(fh, name=path.name))
     except Exception as exc:
-        log.error("storing the video of job %s failed: %s", job.pk, exc)
+        log.error("storing %s failed: %s", storage_name, exc)
         raise AssetStoreError(str(exc)) from exc
-
-    metadata = {"jobId": str(job.pk), "provider": job.provider, **job.params}
-    if job.prompt_text:
-        metadata["promptText"] = job.prompt_text
     try:
         with transaction.atomic():
             asset = Asset.objects.create(
-                client=job.client,
-                user=job.user,
-                job=job,
+                client=client,
+                user=user,
+                origin=origin,
                 file=stored,
-                name=f"{job.motion_type.capitalize()} {job.motion_direction}, {job.width}x{job.height} "
-                f"{job.output_format} ({str(job.pk)[:8]})",
-                content_type=CONTENT_TYPES.get(job.output_format, "application/octet-stream"),
-                size=video.stat().st_size,
-                width=job.width,
-                height=job.height,
-                duration=job.duration,
-                metadata=metadata,
+                name=name,
+                content_type=content_type,
+                size=path.stat().st_size,
+                width=width,
+                height=height,
+                duration=duration,
+                metadata=metadata or {},
             )
-            asset.tags.set([Tag.objects.get_or_create(name=t)[0] for t in GENERATED_TAGS])
-            asset.categories.set([Category.objects.get_or_create(name=c)[0] for c in GENERATED_CATEGORIES])
-            transaction.on_commit(lambda: events.publish_asset(asset))
-            transaction.on_commit(lambda: events.publish_job(job.pk, final=True))
+            asset.tags.set([Tag.objects.get_or_create(name=t)[0] for t in tags])
+            asset.categories.set([Category.objects.get_or_create(name=c)[0] for c in categories])
     except IntegrityError:
-        return Asset.objects.get(job=job)  # another run filed it first; same key, same file
-    video.unlink(missing_ok=True)
-    log.info("job %s filed as asset %s", job.pk, asset.pk)
-    return asset
-
-
-def assets_reconcile() -> int:
-    """Create the missing asset of every completed job; safe to run any number of times."""
-    from image_to_video.models import Job, JobStatus
-
-    created = 0
-    for job_id in Job.objects.filter(status=JobStatus.COMPLETED, asset__isnull=True).values_list("pk", flat=True):
-        try:
-            if asset_create_from_job(job_id=job_id) is not None:
-                created += 1
-        except AssetStoreError as exc:
-            log.error("reconcile: job %s still has no asset: %s", job_id, exc)
-    return created
+        if origin and (first := Asset.objects.filter(origin=origin).first()) is not None:
+            return first, False  # a concurrent call filed it first; same name, same file
+        raise
+    return asset, True

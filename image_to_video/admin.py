@@ -1,9 +1,11 @@
 """Job inspection for operators: read-only where editing would break invariants."""
 
 from django.contrib import admin, messages
+from django.urls import reverse
 from django.utils.html import format_html
 
 from . import services
+from .filing import AssetStoreError, asset_create_from_job
 from .models import Job, WebhookEvent
 
 
@@ -82,8 +84,6 @@ class JobAdmin(admin.ModelAdmin):
     def source_preview(self, job):
         if not job.source_image:
             return "-"
-        from django.urls import reverse
-
         return format_html(
             '<img src="{}" style="max-width:360px;max-height:360px" alt="source image">',
             reverse("admin-job-source", args=[job.pk]),
@@ -91,7 +91,7 @@ class JobAdmin(admin.ModelAdmin):
 
     @admin.display(description="video")
     def video_preview(self, job):
-        asset = getattr(job, "asset", None)
+        asset = job.asset
         if asset is None:
             return "-"
         if asset.content_type == "image/gif":
@@ -100,11 +100,9 @@ class JobAdmin(admin.ModelAdmin):
 
     @admin.display(description="asset")
     def asset_link(self, job):
-        asset = getattr(job, "asset", None)
+        asset = job.asset
         if asset is None:
             return "-"
-        from django.urls import reverse
-
         return format_html('<a href="{}">{}</a>', reverse("admin:assets_asset_change", args=[asset.pk]), asset.name)
 
     @admin.action(description="Cancel selected jobs")
@@ -132,8 +130,6 @@ class JobAdmin(admin.ModelAdmin):
 
     @admin.action(description="Re-create missing assets")
     def recreate_assets(self, request, queryset):
-        from assets.services import AssetStoreError, asset_create_from_job
-
         created = failed = 0
         for job in queryset.filter(status="completed", asset__isnull=True):
             try:

@@ -13,7 +13,8 @@ from rest_framework.response import Response
 
 from . import selectors, services
 from .models import JobStatus
-from .serializers import GenerateRequest, JobOut
+from .outputs import JobOut
+from .serializers import GenerateRequest
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",

@@ -6,4 +6,6 @@ class ImageToVideoConfig(AppConfig):
     verbose_name = "Image to video"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401
+        from . import dispatch, signals, tasks  # noqa: F401  (signals: connect the receivers)
+
+        dispatch.set_periodic(tasks.in_process_sweep)

@@ -5,25 +5,23 @@ from __future__ import annotations
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from airwave.tenancy import is_member, parse_client_id
+from tenancy.models import Client
+from tenancy.selectors import is_member, parse_client_id
 
 from . import events
+from .outputs import JobOut
+from .selectors import unfinished_jobs
 
 CLOSE_UNAUTHENTICATED, CLOSE_FORBIDDEN, CLOSE_NOT_FOUND = 4401, 4403, 4404
 
 
 @database_sync_to_async
 def _client_exists(client_id) -> bool:
-    from airwave.models import Client
-
     return Client.objects.filter(pk=client_id).exists()
 
 
 @database_sync_to_async
 def _unfinished_jobs(client_id) -> list[dict]:
-    from .selectors import unfinished_jobs
-    from .serializers import JobOut
-
     return JobOut(unfinished_jobs(client_id), many=True).data
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
@@ -27,6 +28,7 @@ _lock = threading.Lock()
 _inflight: dict[str, int] = {}  # job id -> queued or running in-process tasks for it
 _executor: ThreadPoolExecutor | None = None
 _reconciler: threading.Thread | None = None
+_periodic: Callable[[], None] | None = None
 
 
 def uses_celery() -> bool:
@@ -117,20 +119,20 @@ def start_in_process_worker() -> None:
         _pool()
 
 
+def set_periodic(work: Callable[[], None]) -> None:
+    """What the in-process worker runs soon after start and then every few minutes (the app's sweep)."""
+    global _periodic
+    _periodic = work
+
+
 def _reconcile_forever() -> None:
-    """The in-process stand-in for Celery beat: soon after start, then every few minutes.
-
-    Besides reconcile_assets it picks up jobs orphaned by a restart, since this
-    worker's queue lived in the memory of the process that died.
-    """
-    from . import services, tasks
-
+    """The in-process stand-in for Celery beat: soon after start, then every RECONCILE_EVERY seconds."""
     stop = threading.Event()
     delay = 5.0
     while not stop.wait(delay):
         delay = RECONCILE_EVERY
-        _run_in_thread(lambda: services.jobs_requeue_orphans(exclude=held_job_ids()), ())
-        _run_in_thread(tasks.reconcile_assets, ())
+        if _periodic is not None:
+            _run_in_thread(_periodic, ())
 
 
 def wait_idle(timeout: float = 60.0) -> None:

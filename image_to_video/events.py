@@ -12,9 +12,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
+
+from assets.models import Asset
+from assets.serializers import AssetOut
+
+from .models import Job
+from .outputs import JobOut
 
 log = logging.getLogger(__name__)
 _server_loop: asyncio.AbstractEventLoop | None = None
@@ -51,16 +58,11 @@ def _send(client_id, message: dict) -> None:
         log.warning("could not publish %s to %s", message.get("type"), group, exc_info=True)
 
 
-def publish_job(job_id, *, final: bool = False) -> None:
-    from .models import Job
-    from .serializers import JobOut
-
+def publish_job(job_id: Any, *, final: bool = False) -> None:
     job = Job.objects.select_related("asset").filter(pk=job_id).first()
     if job is not None:
         _send(job.client_id, {"type": "job.updated", "job": JobOut(job).data, "final": final})
 
 
-def publish_asset(asset) -> None:
-    from assets.serializers import AssetOut
-
+def publish_asset(asset: Asset) -> None:
     _send(asset.client_id, {"type": "asset.created", "asset": AssetOut(asset).data})

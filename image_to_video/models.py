@@ -10,7 +10,7 @@ from django.db import models
 
 
 def upload_storage() -> FileSystemStorage:
-    """Local files under UPLOAD_DIR (shared by web and workers): sources and fresh renders.
+    """Local files under UPLOAD_DIR: sources and fresh renders.
 
     A callable, so migrations name it instead of recording this machine's path.
     """
@@ -39,7 +39,7 @@ def source_path(job: Job, filename: str) -> str:
 
 class Job(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    client = models.ForeignKey("airwave.Client", on_delete=models.CASCADE, related_name="jobs")
+    client = models.ForeignKey("tenancy.Client", on_delete=models.CASCADE, related_name="jobs")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="video_jobs")
     provider = models.CharField(max_length=20, default="local")
     provider_task_id = models.CharField(max_length=200, blank=True, default="", db_index=True)
@@ -64,6 +64,15 @@ class Job(models.Model):
         blank=True,
         default="",
         help_text="The rendered video in UPLOAD_DIR until it is stored as an asset.",
+    )
+
+    asset = models.OneToOneField(
+        "assets.Asset",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="job",
+        help_text="The video filed in the asset library (one per job: the asset's origin is unique).",
     )
 
     result_claimed_at = models.DateTimeField(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from airwave.tenancy import clients_of, parse_client_id
+from tenancy.selectors import clients_of, parse_client_id
 
 from .models import FINAL_STATUSES, Job
 

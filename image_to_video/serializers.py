@@ -1,4 +1,4 @@
-"""Wire shapes: GenerateRequest in, JobOut out. camelCase lives only here."""
+"""Wire shapes coming in: GenerateRequest validates a generate call. Output shapes are in :mod:`.outputs`."""
 
 from __future__ import annotations
 
@@ -8,11 +8,10 @@ import re
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from airwave.tenancy import clients_of
+from tenancy.selectors import clients_of
 
 from .engine import (
     DIRECTIONS,
@@ -24,7 +23,6 @@ from .engine import (
     load_image,
     probe_image,
 )
-from .models import Job, JobStatus
 from .providers import PROVIDER_NAMES, provider_unavailable_reason
 from .services import SourceImage
 
@@ -148,78 +146,3 @@ class GenerateRequest(serializers.Serializer):
             "provider": attrs["provider"],
             "prompt_text": attrs.get("promptText", ""),
         }
-
-
-class JobParamsOut(serializers.Serializer):
-    motionType = serializers.CharField(source="motion_type")
-    motionStrength = serializers.IntegerField(source="motion_strength")
-    motionDirection = serializers.CharField(source="motion_direction")
-    duration = serializers.FloatField()
-    outputFormat = serializers.CharField(source="output_format")
-    width = serializers.IntegerField()
-    height = serializers.IntegerField()
-
-
-class JobErrorOut(serializers.Serializer):
-    code = serializers.CharField()
-    message = serializers.CharField()
-
-
-@extend_schema_serializer(component_name="Job")
-class JobOut(serializers.ModelSerializer):
-    jobId = serializers.UUIDField(source="id", read_only=True)
-    clientId = serializers.UUIDField(source="client_id", read_only=True)
-    userId = serializers.IntegerField(source="user_id", read_only=True)
-    status = serializers.ChoiceField(choices=JobStatus.choices, read_only=True)
-    params = serializers.SerializerMethodField()
-    error = serializers.SerializerMethodField()
-    createdAt = serializers.DateTimeField(source="created_at", read_only=True)
-    updatedAt = serializers.DateTimeField(source="updated_at", read_only=True)
-    completedAt = serializers.DateTimeField(source="completed_at", read_only=True)
-    assetId = serializers.SerializerMethodField()
-    videoUrl = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Job
-        fields = [
-            "jobId",
-            "clientId",
-            "userId",
-            "status",
-            "progress",
-            "provider",
-            "params",
-            "error",
-            "createdAt",
-            "updatedAt",
-            "completedAt",
-            "assetId",
-            "videoUrl",
-        ]
-
-    @extend_schema_field(JobParamsOut)
-    def get_params(self, job: Job) -> dict:
-        return JobParamsOut(job).data
-
-    @extend_schema_field(JobErrorOut(allow_null=True))
-    def get_error(self, job: Job) -> dict | None:
-        if not job.error_code and not job.error_message:
-            return None
-        return {"code": job.error_code or "error", "message": job.error_message}
-
-    @extend_schema_field(OpenApiTypes.UUID)
-    def get_assetId(self, job: Job) -> str | None:
-        asset = _asset_of(job)
-        return str(asset.pk) if asset else None
-
-    @extend_schema_field(OpenApiTypes.URI)
-    def get_videoUrl(self, job: Job) -> str | None:
-        asset = _asset_of(job)
-        return asset.file_url() if asset else None
-
-
-def _asset_of(job: Job):
-    try:
-        return job.asset
-    except Job.asset.RelatedObjectDoesNotExist:
-        return None

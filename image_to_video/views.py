@@ -6,9 +6,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, render
 
-from airwave.tenancy import clients_of
+from tenancy.selectors import clients_of
 
 from .engine import DEFAULT_DIRECTION, DIRECTIONS, MOTION_TYPES, OUTPUT_FORMATS
+from .models import Job
 from .providers import PROVIDER_NAMES, provider_unavailable_reason
 
 
@@ -37,8 +38,6 @@ def index(request):
 @staff_member_required
 def admin_job_source(request, job_id):
     """The job's source image, for the admin's job page."""
-    from .models import Job
-
     job = get_object_or_404(Job, pk=job_id)
     if not job.source_image:
         raise Http404

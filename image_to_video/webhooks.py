@@ -1,27 +1,32 @@
-"""Provider webhooks, as django-anymail does them: verify, store, hand on.
+"""Provider webhooks, as django-anymail does them: one generic view that verifies, stores, hands on.
 
-Signed per Standard Webhooks. A verified delivery is stored (once per
-``webhook-id``) before it is acknowledged; processing runs on a worker through
-the same service as polling, so a slow download never delays the answer and a
-failure leaves the event stored for a retry.
+The provider verifies the delivery (Standard Webhooks signatures) and parses its
+body into a :class:`~image_to_video.providers.ProviderUpdate`. A verified
+delivery is stored (once per ``webhook-id``) before it is acknowledged;
+processing runs on a worker through the same service as polling, so a slow
+download never delays the answer and a failure leaves the event stored for a
+retry.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from typing import Any, ClassVar
 
-from django.conf import settings
 from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.permissions import AllowAny
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.permissions import AllowAny, BasePermission
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from standardwebhooks.webhooks import Webhook
 
-from . import dispatch, services, tasks
-from .providers.runway import parse_task
+from . import dispatch, tasks
+from .providers import provider_class
+from .providers.base import WebhookNotConfigured, WebhookRejected
+from .services.webhook_events import webhook_event_record
 
 log = logging.getLogger(__name__)
 SIGNATURE_HEADERS = [
@@ -30,12 +35,12 @@ SIGNATURE_HEADERS = [
 ]
 
 
-class RunwayWebhookView(APIView):
-    """POST /api/image-to-video/webhook: the provider's task object, signed."""
+class ProviderWebhookView(APIView):
+    """POST a provider's task object, signed; ``provider`` names whose (``as_view(provider=…)``)."""
 
-    authentication_classes = []
-    permission_classes = [AllowAny]
-    parser_classes = []
+    authentication_classes: ClassVar[list[type[BaseAuthentication]]] = []
+    permission_classes: ClassVar[list[type[BasePermission]]] = [AllowAny]
+    parser_classes: ClassVar[list[Any]] = []
     provider = "runway"
 
     @extend_schema(
@@ -50,22 +55,23 @@ class RunwayWebhookView(APIView):
         },
         summary="Provider task updates (Standard Webhooks signature)",
     )
-    def post(self, request):
-        secret = settings.RUNWAY_WEBHOOK_SECRET
-        if not secret:
-            return Response({"detail": "Webhooks are not configured (RUNWAY_WEBHOOK_SECRET is not set)."}, status=503)
+    def post(self, request: Request) -> Response:
+        provider = provider_class(self.provider)
         body = request.body
         try:
-            Webhook(secret).verify(body, dict(request.headers), json_parse=False)
-        except Exception:  # any malformed, forged or stale signature is the same answer
+            provider.verify_webhook(body, request.headers)
+        except WebhookNotConfigured:
+            secret_setting = f"{self.provider.upper()}_WEBHOOK_SECRET"
+            return Response({"detail": f"Webhooks are not configured ({secret_setting} is not set)."}, status=503)
+        except WebhookRejected:
             return Response({"detail": "Invalid or stale webhook signature."}, status=401)
         try:
             task = json.loads(body)
-            update = parse_task(task)
+            update = provider.parse_webhook(task)
         except ValueError as exc:
             return Response({"detail": f"Not a task object: {exc}."}, status=400)
         webhook_id = request.headers["webhook-id"][:200]
-        event, created = services.webhook_event_record(
+        event, created = webhook_event_record(
             webhook_id=webhook_id, provider=self.provider, body=task, task_id=update.task_id
         )
         if event.processed_at is not None:

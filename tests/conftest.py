@@ -65,7 +65,7 @@ def make_tenant(db):
     from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
 
-    from airwave.models import Client, Membership
+    from tenancy.models import Client, Membership
 
     made = {"n": 0}
 

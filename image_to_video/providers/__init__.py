@@ -1,39 +1,41 @@
-"""Video providers behind one small interface; chosen per job by name."""
+"""Video providers behind one interface (:mod:`.base`); chosen per job by name."""
 
 from __future__ import annotations
 
-from django.conf import settings
-
-from .base import ProviderError, StartOutcome, VideoProvider
+from .base import ProviderError, ProviderUpdate, StartOutcome, VideoProvider
 from .local import LocalProvider
+from .runway import RunwayProvider
 
-PROVIDER_NAMES = ("local", "runway")
+PROVIDERS: dict[str, type[VideoProvider]] = {"local": LocalProvider, "runway": RunwayProvider}
+PROVIDER_NAMES = tuple(PROVIDERS)
+
+
+def provider_class(name: str) -> type[VideoProvider]:
+    try:
+        return PROVIDERS[name]
+    except KeyError:
+        raise ProviderError(f"unknown provider {name!r}", code="unknown_provider") from None
 
 
 def get_provider(name: str) -> VideoProvider:
-    if name == "local":
-        return LocalProvider()
-    if name == "runway":
-        from .runway import RunwayProvider
-
-        return RunwayProvider.from_settings()
-    raise ProviderError(f"unknown provider {name!r}", code="unknown_provider")
+    return provider_class(name).from_settings()
 
 
 def provider_unavailable_reason(name: str) -> str | None:
-    """Why ``name`` cannot take jobs here, or None when it can."""
-    if name not in PROVIDER_NAMES:
+    """Why ``name`` cannot take jobs here, or None when it can (each provider answers for itself)."""
+    if name not in PROVIDERS:
         return f"unknown provider {name!r}; use one of {', '.join(PROVIDER_NAMES)}"
-    if name == "runway" and not settings.RUNWAY_API_KEY:
-        return "the runway provider is not configured (RUNWAY_API_KEY is not set)"
-    return None
+    return PROVIDERS[name].unavailable_reason()
 
 
 __all__ = [
+    "PROVIDERS",
     "PROVIDER_NAMES",
     "ProviderError",
+    "ProviderUpdate",
     "StartOutcome",
     "VideoProvider",
     "get_provider",
+    "provider_class",
     "provider_unavailable_reason",
 ]

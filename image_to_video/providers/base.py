@@ -1,10 +1,26 @@
-"""The provider interface: start a job, poll it, cancel it, fetch its result."""
+"""The provider interface, and the normalised update every provider reports in.
+
+A provider renders a job (``local``) or hands it to a service and follows it
+(``runway``). Polling and webhooks both turn the provider's own task object into
+a :class:`ProviderUpdate`, which the services apply the same way whichever path
+it came by. The webhook view is generic: it asks the provider to verify the
+delivery and to parse its body.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from standardwebhooks.webhooks import Webhook
+
+if TYPE_CHECKING:
+    from ..models import Job
+
+ProviderState = Literal["pending", "running", "succeeded", "failed", "canceled"]
 
 
 class ProviderError(Exception):
@@ -16,6 +32,26 @@ class ProviderError(Exception):
         self.transient = transient
 
 
+class WebhookNotConfigured(Exception):
+    """The provider has no webhook secret here: deliveries cannot be verified."""
+
+
+class WebhookRejected(Exception):
+    """A delivery whose signature is missing, forged or stale."""
+
+
+@dataclass(frozen=True)
+class ProviderUpdate:
+    """A provider's report on a task, in our terms (from polling or from a webhook)."""
+
+    task_id: str
+    state: ProviderState
+    progress: float | None = None
+    output_url: str | None = None
+    error_code: str = ""
+    error_message: str = ""
+
+
 @dataclass(frozen=True)
 class StartOutcome:
     """Either the finished video (a synchronous provider) or a task id to follow."""
@@ -25,11 +61,56 @@ class StartOutcome:
     request: dict | None = None  # what was sent to the provider, for the job's record
 
 
-class VideoProvider:
-    name = ""
+class VideoProvider(ABC):
+    """One way of turning a job into a video. Subclasses are built per use by :meth:`from_settings`."""
 
-    def start(self, job, *, progress: Callable[[float], None], should_cancel: Callable[[], bool]) -> StartOutcome:
-        raise NotImplementedError
+    name: str = ""
 
-    def cancel(self, job) -> None:
+    @classmethod
+    def unavailable_reason(cls) -> str | None:
+        """Why this provider cannot take jobs here (e.g. no API key), or None when it can."""
+        return None
+
+    @classmethod
+    def from_settings(cls) -> VideoProvider:
+        return cls()
+
+    @abstractmethod
+    def start(
+        self, job: Job, *, output: Path, progress: Callable[[float], None], should_cancel: Callable[[], bool]
+    ) -> StartOutcome:
+        """Render into ``output`` (synchronous provider) or submit the job and return its task id."""
+
+    def poll(self, job: Job) -> ProviderUpdate:
+        """The task's state now (asynchronous providers only)."""
+        raise ProviderError(f"{self.name} has no tasks to poll", code="provider_cannot_poll")
+
+    def cancel(self, job: Job) -> None:  # noqa: B027  (a no-op unless the provider runs tasks)
         """Ask the provider to stop; local renders notice the canceled status themselves."""
+
+    def fetch_result(self, job: Job, update: ProviderUpdate, output: Path) -> Path:
+        """Put a finished task's video, fitted to the job, at ``output``."""
+        raise ProviderError(f"{self.name} has no results to fetch", code="provider_cannot_fetch")
+
+    # --- webhooks: one generic view asks the provider to verify and to parse
+
+    @classmethod
+    def webhook_secret(cls) -> str | None:
+        """The Standard Webhooks secret (``whsec_…``) of this provider's deliveries, if configured."""
+        return None
+
+    @classmethod
+    def verify_webhook(cls, body: bytes, headers: Mapping[str, str]) -> None:
+        """Raise WebhookNotConfigured or WebhookRejected unless the delivery is signed (Standard Webhooks)."""
+        secret = cls.webhook_secret()
+        if not secret:
+            raise WebhookNotConfigured(cls.name)
+        try:
+            Webhook(secret).verify(body, dict(headers), json_parse=False)
+        except Exception as exc:  # any malformed, forged or stale signature is the same answer
+            raise WebhookRejected(str(exc)) from None
+
+    @classmethod
+    def parse_webhook(cls, body: object) -> ProviderUpdate:
+        """The delivery's body as a ProviderUpdate; ValueError when it is not one of this provider's."""
+        raise ValueError(f"{cls.name} sends no webhooks")

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 from ..engine import MotionParams, render_video
 from .base import StartOutcome, VideoProvider
 
+if TYPE_CHECKING:
+    from ..models import Job
 
-def job_motion_params(job) -> MotionParams:
+
+def job_motion_params(job: Job) -> MotionParams:
     return MotionParams(
         motion_type=job.motion_type,
         motion_direction=job.motion_direction,
@@ -21,11 +28,10 @@ def job_motion_params(job) -> MotionParams:
 class LocalProvider(VideoProvider):
     name = "local"
 
-    def start(self, job, *, progress, should_cancel) -> StartOutcome:
-        from ..services import render_path
-
-        out = render_path(job)
+    def start(
+        self, job: Job, *, output: Path, progress: Callable[[float], None], should_cancel: Callable[[], bool]
+    ) -> StartOutcome:
         render_video(
-            job.source_image.path, out, job_motion_params(job), on_progress=progress, should_cancel=should_cancel
+            job.source_image.path, output, job_motion_params(job), on_progress=progress, should_cancel=should_cancel
         )
-        return StartOutcome(output_path=out)
+        return StartOutcome(output_path=output)

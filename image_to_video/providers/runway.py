@@ -16,13 +16,20 @@ import math
 import random
 import tempfile
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import requests
 from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 
-from .base import ProviderError, StartOutcome, VideoProvider
+from ..engine.fit import fit_video
+from .base import ProviderError, ProviderUpdate, StartOutcome, VideoProvider
+
+if TYPE_CHECKING:
+    from ..models import Job
 
 log = logging.getLogger(__name__)
 API_VERSION = "2024-11-06"
@@ -51,19 +58,7 @@ STATUS_MAP = {
 }
 
 
-@dataclass(frozen=True)
-class ProviderUpdate:
-    """A provider's report on a task, in our terms (from polling or from a webhook)."""
-
-    task_id: str
-    state: str  # pending | running | succeeded | failed | canceled
-    progress: float | None = None
-    output_url: str | None = None
-    error_code: str = ""
-    error_message: str = ""
-
-
-def parse_task(task: dict) -> ProviderUpdate:
+def parse_task(task: Any) -> ProviderUpdate:
     """Runway's task object -> ProviderUpdate; raises ValueError when it is not one."""
     if not isinstance(task, dict) or not task.get("id") or task.get("status") not in STATUS_MAP:
         raise ValueError("not a Runway task object (needs id and a known status)")
@@ -262,11 +257,16 @@ class RunwayProvider(VideoProvider):
         self.client, self.model = client, model
 
     @classmethod
-    def from_settings(cls) -> RunwayProvider:
+    def unavailable_reason(cls) -> str | None:
         if not settings.RUNWAY_API_KEY:
-            raise ProviderError(
-                "the runway provider is not configured (RUNWAY_API_KEY is not set)", code="runway_not_configured"
-            )
+            return "the runway provider is not configured (RUNWAY_API_KEY is not set)"
+        return None
+
+    @classmethod
+    def from_settings(cls) -> RunwayProvider:
+        reason = cls.unavailable_reason()
+        if reason:
+            raise ProviderError(reason, code="runway_not_configured")
         client = _pooled_client(
             settings.RUNWAY_API_KEY,
             settings.RUNWAY_API_URL,
@@ -276,7 +276,7 @@ class RunwayProvider(VideoProvider):
         )
         return cls(client, settings.RUNWAY_MODEL)
 
-    def build_request(self, job) -> tuple[dict, dict]:
+    def build_request(self, job: Job) -> tuple[dict, dict]:
         """The payload to send, and what to record of it (no image bytes, no signatures)."""
         data = job.source_image.read()
         job.source_image.close()
@@ -301,10 +301,7 @@ class RunwayProvider(VideoProvider):
         return payload, record
 
     @staticmethod
-    def _presigned_source_url(job, data: bytes) -> str:
-        from django.core.files.base import ContentFile
-        from django.core.files.storage import default_storage
-
+    def _presigned_source_url(job: Job, data: bytes) -> str:
         name = default_storage.save(
             f"runway-sources/{job.client_id}/{job.pk}{Path(job.source_image.name).suffix}", ContentFile(data)
         )
@@ -313,31 +310,40 @@ class RunwayProvider(VideoProvider):
             raise ProviderError("images over 5 MB need S3 storage to reach Runway", code="runway_image_too_large")
         return url
 
-    def start(self, job, *, progress, should_cancel) -> StartOutcome:
+    def start(
+        self, job: Job, *, output: Path, progress: Callable[[float], None], should_cancel: Callable[[], bool]
+    ) -> StartOutcome:
         payload, record = self.build_request(job)
         task_id = self.client.create_image_to_video(payload)
         return StartOutcome(task_id=task_id, request=record)
 
-    def poll(self, job) -> ProviderUpdate:
+    def poll(self, job: Job) -> ProviderUpdate:
         return parse_task(self.client.get_task(job.provider_task_id))
 
-    def cancel(self, job) -> None:
+    def cancel(self, job: Job) -> None:
         self.client.cancel_task(job.provider_task_id)
 
-    def fetch_result(self, job, update: ProviderUpdate, out_path: Path) -> Path:
+    def fetch_result(self, job: Job, update: ProviderUpdate, output: Path) -> Path:
         """Download the output and fit it to the job's frame, length and format."""
-        from ..engine.fit import fit_video
-
         if not update.output_url:
             raise ProviderError("Runway reported success without an output video", code="runway_no_output")
         with tempfile.TemporaryDirectory(dir=settings.UPLOAD_DIR) as tmp:
             raw = self.client.download(update.output_url, Path(tmp) / "runway.mp4")
             fit_video(
                 raw,
-                out_path,
+                output,
                 width=job.width,
                 height=job.height,
                 duration=job.duration,
                 output_format=job.output_format,
             )
-        return out_path
+        return output
+
+    @classmethod
+    def webhook_secret(cls) -> str | None:
+        return settings.RUNWAY_WEBHOOK_SECRET
+
+    @classmethod
+    def parse_webhook(cls, body: Any) -> ProviderUpdate:
+        """Runway posts its task object, the same shape as ``GET /v1/tasks/{id}``."""
+        return parse_task(body)

@@ -47,15 +47,15 @@ def test_job_page_shows_source_video_params_error_events_and_asset(staff, tenant
     from image_to_video.models import WebhookEvent
 
     job = make_job(tenant, status=JobStatus.COMPLETED, error_message="")
-    Asset.objects.create(
+    job.asset = Asset.objects.create(
         client=tenant.client,
         user=tenant.user,
-        job=job,
         file="clients/x/v.mp4",
         name="Vid",
         content_type="video/mp4",
         size=1,
     )
+    job.save(update_fields=["asset"])
     WebhookEvent.objects.create(webhook_id="msg_admin", job=job, body={"id": "t", "status": "SUCCEEDED"})
     html = staff.get(f"/admin/image_to_video/job/{job.pk}/change/").content.decode()
     source = re.search(r'<img src="([^"]+)"[^>]*alt="source image"', html)
@@ -114,7 +114,7 @@ def test_assets_tags_and_categories_in_the_admin(staff, tenant):
 
     Tag.objects.create(name="brand")
     Category.objects.create(name="videos")
-    for url in ("/admin/assets/asset/", "/admin/assets/tag/", "/admin/assets/category/", "/admin/airwave/client/"):
+    for url in ("/admin/assets/asset/", "/admin/assets/tag/", "/admin/assets/category/", "/admin/tenancy/client/"):
         assert staff.get(url).status_code == 200
 
 

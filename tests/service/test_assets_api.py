@@ -19,13 +19,15 @@ def _asset(tenant, name, tags=(), categories=(), job=None, size=10, **metadata):
     asset = Asset.objects.create(
         client=tenant.client,
         user=tenant.user,
-        job=job,
         file=key,
         name=name,
         content_type="video/mp4",
         size=size,
         metadata={"jobId": str(job.pk) if job else None, **metadata},
     )
+    if job is not None:
+        job.asset = asset
+        job.save(update_fields=["asset"])
     asset.tags.set([Tag.objects.get_or_create(name=t)[0] for t in tags])
     asset.categories.set([Category.objects.get_or_create(name=c)[0] for c in categories])
     return asset

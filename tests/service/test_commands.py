@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from airwave.models import Membership
 from assets.models import Asset
+from tenancy.models import Membership
 from tests.conftest import ASTRONAUT, ROOT, embedded_env
 from tests.videos import probe_video
 
@@ -56,7 +56,7 @@ def test_generate_video_files_an_asset_in_s3(transactional_db, capsys, s3):
     out = _json_line(capsys)
     assert out["status"] == "completed"
     asset = Asset.objects.get(pk=out["assetId"])
-    assert str(asset.job_id) == out["jobId"] and str(asset.client_id) == owner["clientId"]
+    assert str(asset.job.pk) == out["jobId"] and str(asset.client_id) == owner["clientId"]
     assert out["path"] == asset.file.name and out["path"].startswith(f"clients/{owner['clientId']}/")
 
 

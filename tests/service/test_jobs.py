@@ -92,7 +92,7 @@ def test_cancel_stops_a_running_render_within_about_a_second(in_process, tenant,
     assert stopped_after < 2.0
     job = Job.objects.get(pk=job_id)
     assert job.status == "canceled" and job.progress < 100
-    assert not Asset.objects.filter(job_id=job_id).exists()
+    assert not Asset.objects.filter(job__pk=job_id).exists()
 
 
 def test_asset_survives_an_s3_outage_and_reconcile_creates_exactly_one(in_process, tenant, s3):
@@ -109,7 +109,7 @@ def test_asset_survives_an_s3_outage_and_reconcile_creates_exactly_one(in_proces
 
         dispatch.wait_idle()
         time.sleep(0.5)  # the asset task has run (and failed) by now
-        assert not Asset.objects.filter(job_id=job_id).exists()
+        assert not Asset.objects.filter(job__pk=job_id).exists()
         job.refresh_from_db()
         from pathlib import Path
 
@@ -120,13 +120,13 @@ def test_asset_survives_an_s3_outage_and_reconcile_creates_exactly_one(in_proces
         ensure_bucket(s3)
     call_command("reconcile_assets")
     call_command("reconcile_assets")
-    assert Asset.objects.filter(job_id=job_id).count() == 1
+    assert Asset.objects.filter(job__pk=job_id).count() == 1
     assert len(bucket_keys(s3, f"clients/{tenant.client.pk}/")) == 1
     assert tenant.api.get(f"/api/image-to-video/jobs/{job_id}").json()["assetId"]
 
 
 def test_asset_creation_is_exactly_once(tenant, s3, tmp_path):
-    from assets.services import asset_create_from_job
+    from image_to_video.filing import asset_create_from_job
 
     video = tmp_path / "v.mp4"
     video.write_bytes(b"\0" * 100)
@@ -140,13 +140,22 @@ def test_asset_creation_is_exactly_once(tenant, s3, tmp_path):
 def test_asset_per_job_is_a_database_constraint(tenant):
     from django.db import IntegrityError, transaction
 
+    from image_to_video.filing import asset_origin
+
     job = make_job(tenant, status=JobStatus.COMPLETED)
+    origin = asset_origin(job)
     Asset.objects.create(
-        client=tenant.client, user=tenant.user, job=job, file="a.mp4", name="a", content_type="video/mp4", size=1
+        client=tenant.client, user=tenant.user, origin=origin, file="a.mp4", name="a", content_type="video/mp4", size=1
     )
     with pytest.raises(IntegrityError), transaction.atomic():
         Asset.objects.create(
-            client=tenant.client, user=tenant.user, job=job, file="b.mp4", name="b", content_type="video/mp4", size=1
+            client=tenant.client,
+            user=tenant.user,
+            origin=origin,
+            file="b.mp4",
+            name="b",
+            content_type="video/mp4",
+            size=1,
         )
 
 

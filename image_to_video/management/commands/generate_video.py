@@ -11,11 +11,11 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from airwave.models import Client, Membership
 from image_to_video import dispatch, services
 from image_to_video.engine import DIRECTIONS, MOTION_TYPES, OUTPUT_FORMATS, EngineError, MotionParams, probe_image
 from image_to_video.models import Job, JobStatus
 from image_to_video.serializers import EXTENSIONS
+from tenancy.models import Client, Membership
 
 DEMO_CLIENT, DEMO_USER = "Demo", "demo"
 

@@ -2,7 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand
 
-from assets.services import assets_reconcile
+from image_to_video.filing import assets_reconcile
 
 
 class Command(BaseCommand):

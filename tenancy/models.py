@@ -15,6 +15,7 @@ class Client(models.Model):
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="clients")
 
     class Meta:
+        db_table = "airwave_client"  # the table it had when it lived in the project package
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -27,6 +28,7 @@ class Membership(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        db_table = "airwave_membership"
         constraints = [models.UniqueConstraint(fields=["client", "user"], name="one_membership_per_user_client")]
 
     def __str__(self) -> str:

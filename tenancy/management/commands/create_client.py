@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
-from airwave.models import Client, Membership
+from tenancy.models import Client, Membership
 
 
 class Command(BaseCommand):

@@ -1,0 +1,59 @@
+"""Every write to jobs, split by concern (HackSoft's "services as a package").
+
+- :mod:`.jobs`: create, transition, progress, cancel, retry
+- :mod:`.runs`: the worker's part (start a job, hand it to its provider)
+- :mod:`.provider_updates`: polling a provider's task and applying its updates
+- :mod:`.webhook_events`: inbound deliveries, stored then applied
+- :mod:`.maintenance`: sweeps and pruning
+"""
+
+from .jobs import (
+    IdempotencyConflict,
+    JobNotCancelable,
+    JobNotRetryable,
+    SourceImage,
+    job_cancel,
+    job_complete,
+    job_create,
+    job_fail,
+    job_retry,
+    job_set_progress,
+    job_start,
+    queue_run,
+    request_fingerprint,
+    transition,
+)
+from .maintenance import job_sources_prune, jobs_requeue_orphans
+from .provider_updates import job_apply_provider_update, job_poll, poll_interval, schedule_poll
+from .runs import ProgressReporter, job_run
+from .scratch import render_path
+from .webhook_events import webhook_event_process, webhook_event_record, webhook_events_retry
+
+__all__ = [
+    "IdempotencyConflict",
+    "JobNotCancelable",
+    "JobNotRetryable",
+    "ProgressReporter",
+    "SourceImage",
+    "job_apply_provider_update",
+    "job_cancel",
+    "job_complete",
+    "job_create",
+    "job_fail",
+    "job_poll",
+    "job_retry",
+    "job_run",
+    "job_set_progress",
+    "job_sources_prune",
+    "job_start",
+    "jobs_requeue_orphans",
+    "poll_interval",
+    "queue_run",
+    "render_path",
+    "request_fingerprint",
+    "schedule_poll",
+    "transition",
+    "webhook_event_process",
+    "webhook_event_record",
+    "webhook_events_retry",
+]

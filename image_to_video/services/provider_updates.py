@@ -1,0 +1,113 @@
+"""Following a provider's task: polling, and applying its updates (from polls and webhooks alike)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from .. import dispatch, tasks
+from ..engine import EngineError
+from ..models import Job, JobStatus
+from ..providers import ProviderError, ProviderUpdate, get_provider
+from .jobs import job_complete, job_fail, job_set_progress, transition
+from .scratch import render_path
+
+log = logging.getLogger(__name__)
+RESULT_CLAIM_TIMEOUT = 15 * 60  # seconds after which a crashed fetch may be claimed again
+
+
+def poll_interval(attempt: int) -> float:
+    """A few seconds at first, slower later."""
+    first, then, later = settings.RUNWAY_POLL_INTERVALS
+    return first if attempt < 5 else then if attempt < 20 else later
+
+
+def schedule_poll(job_id: Any, attempt: int) -> None:
+    dispatch.enqueue(tasks.poll_job, str(job_id), attempt, countdown=poll_interval(attempt))
+
+
+def job_poll(job_id: Any, attempt: int = 0) -> Job | None:
+    """Ask the provider about the job's task once, apply the answer, and poll again unless final."""
+    job = Job.objects.filter(pk=job_id).first()
+    if job is None or job.is_final or not job.provider_task_id:
+        return job
+    started = job.started_at or job.created_at
+    if (timezone.now() - started).total_seconds() > settings.RUNWAY_POLL_DEADLINE:
+        # Stop the provider's task first, so a job seen as failed has no task still running.
+        try:
+            get_provider(job.provider).cancel(job)
+        except Exception:
+            log.warning("could not cancel the timed-out task of job %s", job.pk, exc_info=True)
+        minutes = settings.RUNWAY_POLL_DEADLINE / 60
+        job_fail(job.pk, code="provider_timeout", message=f"{job.provider} did not finish within {minutes:g} minutes")
+        return Job.objects.get(pk=job.pk)
+    try:
+        job_apply_provider_update(job.pk, get_provider(job.provider).poll(job))
+    except ProviderError as exc:
+        if not exc.transient:
+            job_fail(job.pk, code=exc.code, message=str(exc))
+            return Job.objects.get(pk=job.pk)
+        log.warning("polling job %s: %s; will poll again", job.pk, exc)
+    job = Job.objects.get(pk=job.pk)
+    if not job.is_final:
+        schedule_poll(job.pk, attempt + 1)
+    return job
+
+
+def job_apply_provider_update(job_id: Any, update: ProviderUpdate) -> Job | None:
+    """Apply a provider's report (pending/running/succeeded/failed/canceled) to the job.
+
+    The same code for polling and webhooks; it never moves a job backwards, and a
+    success is fetched and fitted by one worker only (a claim on the row).
+    """
+    job = Job.objects.filter(pk=job_id).first()
+    if job is None or job.is_final:
+        return job
+    if update.state in ("pending", "running", "succeeded") and job.status == JobStatus.QUEUED:
+        transition(job.pk, JobStatus.PROCESSING)
+    if update.state in ("pending", "running"):
+        if update.progress is not None:
+            job_set_progress(job.pk, int(update.progress * 100))
+    elif update.state == "failed":
+        job_fail(job.pk, code=update.error_code or "provider_failed", message=update.error_message)
+    elif update.state == "canceled":
+        transition(
+            job.pk,
+            JobStatus.CANCELED,
+            error_code="provider_canceled",
+            error_message=f"{job.provider} canceled the task",
+        )
+    elif update.state == "succeeded":
+        _fetch_result_once(job, update)
+    return Job.objects.get(pk=job.pk)
+
+
+def _fetch_result_once(job: Job, update: ProviderUpdate) -> None:
+    stale = timezone.now() - timezone.timedelta(seconds=RESULT_CLAIM_TIMEOUT)
+    claimed = (
+        Job.objects.filter(pk=job.pk, status=JobStatus.PROCESSING)
+        .filter(models.Q(result_claimed_at__isnull=True) | models.Q(result_claimed_at__lt=stale))
+        .update(result_claimed_at=timezone.now())
+    )
+    if not claimed:
+        return  # another worker is fetching it, or it is done
+    out = render_path(job)
+    try:
+        get_provider(job.provider).fetch_result(job, update, out)
+    except ProviderError as exc:
+        Job.objects.filter(pk=job.pk).update(result_claimed_at=None)
+        if exc.transient:
+            raise
+        job_fail(job.pk, code=exc.code, message=str(exc))
+    except EngineError as exc:
+        job_fail(job.pk, code="provider_bad_output", message=str(exc))
+    except BaseException:
+        Job.objects.filter(pk=job.pk).update(result_claimed_at=None)
+        raise
+    else:
+        if job_complete(job.pk, output_path=out) is None:
+            out.unlink(missing_ok=True)
