@@ -31,8 +31,12 @@ serve: install
 test: install
 	bash scripts/test.sh $(PYTEST_ARGS)
 
+# ruff (lint and format), mypy (django-stubs, the engine strictly) and the import contracts in pyproject.toml.
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 bench: install
 	$(PY) bench/render.py

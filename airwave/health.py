@@ -69,7 +69,7 @@ def readyz(request):
         except Exception as exc:  # each failure is reported by name, never raised
             results[name] = f"unavailable: {type(exc).__name__}"
             failed.append(name)
-    body = {"status": "ok" if not failed else "unavailable", "checks": results}
+    body: dict[str, object] = {"status": "ok" if not failed else "unavailable", "checks": results}
     if failed:
         body["unavailable"] = failed
     return Response(body, status=503 if failed else 200)

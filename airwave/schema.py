@@ -5,7 +5,7 @@ SLASHED = ("/api/assets/",)  # the contract writes these with a slash, every oth
 
 def drop_slash_twins(endpoints):
     """Routes accept an optional trailing slash; document each once, as the contract writes it."""
-    documented = {}
+    documented: dict[tuple[str, str], tuple[str, str, str, object]] = {}
     for path, path_regex, method, callback in endpoints:
         if path not in SLASHED:
             path = path.rstrip("/")

@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from botocore.config import Config as BotoConfig
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("AIRWAVE_VAR_DIR", BASE_DIR / "var"))
@@ -89,7 +90,7 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-AUTH_PASSWORD_VALIDATORS = []
+AUTH_PASSWORD_VALIDATORS: list[dict[str, str]] = []
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
@@ -107,8 +108,6 @@ LOGIN_REDIRECT_URL = "/"
 # --- storage: S3 through django-storages when a bucket is named, local files otherwise
 AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME") or None
 if AWS_STORAGE_BUCKET_NAME:
-    from botocore.config import Config as _BotoConfig
-
     _default_storage = {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
@@ -122,7 +121,7 @@ if AWS_STORAGE_BUCKET_NAME:
             "file_overwrite": True,
             "default_acl": None,
             # Fail fast when S3 is down: the asset is created later by reconcile_assets.
-            "client_config": _BotoConfig(
+            "client_config": BotoConfig(
                 signature_version="s3v4",
                 connect_timeout=3,
                 read_timeout=30,

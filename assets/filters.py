@@ -7,7 +7,7 @@ from .models import Asset
 
 
 def _names(values) -> list[str]:
-    names = []
+    names: list[str] = []
     for value in values or []:
         names.extend(part.strip() for part in str(value).split(",") if part.strip())
     return names
@@ -36,7 +36,7 @@ class AssetFilter(django_filters.FilterSet):
 
     class Meta:
         model = Asset
-        fields = []
+        fields: list[str] = []
 
     def filter_job(self, qs, name, value):
         return qs.filter(metadata__jobId=str(value))

@@ -12,8 +12,12 @@ class AssetOut(serializers.ModelSerializer):
     userId = serializers.IntegerField(source="user_id", read_only=True)
     contentType = serializers.CharField(source="content_type", read_only=True)
     url = serializers.SerializerMethodField()
-    tags = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
-    categories = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
+    tags: serializers.SlugRelatedField[Asset] = serializers.SlugRelatedField(
+        many=True, read_only=True, slug_field="name"
+    )
+    categories: serializers.SlugRelatedField[Asset] = serializers.SlugRelatedField(
+        many=True, read_only=True, slug_field="name"
+    )
     createdAt = serializers.DateTimeField(source="created_at", read_only=True)
 
     class Meta:

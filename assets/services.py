@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
@@ -26,7 +26,7 @@ class AssetStoreError(Exception):
 def asset_create(
     *,
     client: Client,
-    user: AbstractBaseUser,
+    user: User,
     path: Path,
     storage_name: str,
     name: str,

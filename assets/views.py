@@ -17,10 +17,9 @@ def protected_media(request, path: str):
     asset = assets_visible_to(request.user).filter(file=path).first()
     if asset is None:
         raise Http404
+    name = asset.file.name or ""
     try:
-        handle = asset.file.storage.open(asset.file.name, "rb")
+        handle = asset.file.storage.open(name, "rb")
     except FileNotFoundError:
         raise Http404 from None
-    return FileResponse(
-        handle, content_type=asset.content_type, as_attachment=False, filename=asset.file.name.rsplit("/", 1)[-1]
-    )
+    return FileResponse(handle, content_type=asset.content_type, as_attachment=False, filename=name.rsplit("/", 1)[-1])

@@ -13,7 +13,7 @@ class WebhookEventInline(admin.TabularInline):
     model = WebhookEvent
     extra = 0
     can_delete = False
-    fields = ["webhook_id", "received_at", "processed_at", "attempts", "error", "body"]
+    fields = ("webhook_id", "received_at", "processed_at", "attempts", "error", "body")
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+from uuid import UUID
+
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
@@ -21,8 +24,8 @@ def _client_exists(client_id) -> bool:
 
 
 @database_sync_to_async
-def _unfinished_jobs(client_id) -> list[dict]:
-    return JobOut(unfinished_jobs(client_id), many=True).data
+def _unfinished_jobs(client_id: UUID) -> list[dict[str, Any]]:
+    return list(JobOut(unfinished_jobs(client_id), many=True).data)
 
 
 class ClientJobsConsumer(AsyncJsonWebsocketConsumer):

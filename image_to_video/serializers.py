@@ -46,7 +46,7 @@ class SourceImageField(serializers.Field):
     def to_internal_value(self, value) -> SourceImage:
         limit = settings.MAX_UPLOAD_BYTES
         if isinstance(value, UploadedFile):
-            if value.size > limit:
+            if (value.size or 0) > limit:
                 self.fail("too_large", limit=limit // (1024 * 1024))
             data = value.read()
         elif isinstance(value, str):

@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any, ClassVar
 
 from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.authentication import BaseAuthentication
-from rest_framework.permissions import AllowAny, BasePermission
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -38,9 +36,9 @@ SIGNATURE_HEADERS = [
 class ProviderWebhookView(APIView):
     """POST a provider's task object, signed; ``provider`` names whose (``as_view(provider=…)``)."""
 
-    authentication_classes: ClassVar[list[type[BaseAuthentication]]] = []
-    permission_classes: ClassVar[list[type[BasePermission]]] = [AllowAny]
-    parser_classes: ClassVar[list[Any]] = []
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    parser_classes = []
     provider = "runway"
 
     @extend_schema(

@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import tempfile
 from fractions import Fraction
+from types import TracebackType
+from typing import Any
 
 import av
 import numpy as np
@@ -18,9 +20,14 @@ CONTENT_TYPES = {"mp4": "video/mp4", "mov": "video/quicktime", "gif": "image/gif
 
 
 class _Encoder:
-    pixel_format = "yuv420p"
+    """A container being written; subclasses add the stream and turn pixels into frames."""
 
-    def __init__(self, path: str | os.PathLike, container_format: str, options: dict | None = None) -> None:
+    pixel_format = "yuv420p"
+    stream: Any  # PyAV's VideoStream
+
+    def __init__(
+        self, path: str | os.PathLike[str], container_format: str, options: dict[str, str] | None = None
+    ) -> None:
         self.path = os.fspath(path)
         directory = os.path.dirname(os.path.abspath(self.path))
         os.makedirs(directory, exist_ok=True)
@@ -62,10 +69,20 @@ class _Encoder:
         if os.path.exists(self._tmp):
             os.unlink(self._tmp)
 
-    def __enter__(self):
+    def blank(self) -> tuple[av.VideoFrame, list[np.ndarray[Any, np.dtype[np.uint8]]]]:
+        """A new frame and writable views of its planes (encoders taking YUV planes)."""
+        raise NotImplementedError
+
+    def frame_from_rgb(self, data: np.ndarray[Any, np.dtype[np.uint8]]) -> av.VideoFrame:
+        """A frame from an RGB array (encoders taking RGB)."""
+        raise NotImplementedError
+
+    def __enter__(self) -> _Encoder:
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if exc_type is None:
             self.close()
         else:
@@ -76,7 +93,16 @@ class H264Encoder(_Encoder):
     """libx264, yuv420p, BT.601 limited range (what OpenCV's I420 produces)."""
 
     def __init__(
-        self, path, *, container_format: str, width: int, height: int, fps: int, crf: int, preset: str, threads: int = 0
+        self,
+        path: str | os.PathLike[str],
+        *,
+        container_format: str,
+        width: int,
+        height: int,
+        fps: int,
+        crf: int,
+        preset: str,
+        threads: int = 0,
     ) -> None:
         # +faststart moves the index to the front so a browser plays while downloading.
         super().__init__(path, container_format, {"movflags": "+faststart"})
@@ -92,12 +118,12 @@ class H264Encoder(_Encoder):
         ctx.color_primaries, ctx.color_trc = 1, 1  # sRGB photos have BT.709 primaries
         self.stream = stream
 
-    def blank(self) -> tuple[av.VideoFrame, list[np.ndarray]]:
+    def blank(self) -> tuple[av.VideoFrame, list[np.ndarray[Any, np.dtype[np.uint8]]]]:
         """A new frame and writable views of its Y, U, V planes, to render into without a copy."""
         frame = av.VideoFrame(self.stream.width, self.stream.height, "yuv420p")
         views = []
         for plane in frame.planes:
-            rows = np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)
+            rows = np.frombuffer(memoryview(plane), np.uint8).reshape(plane.height, plane.line_size)
             views.append(rows[:, : plane.width])
         return frame, views
 
@@ -112,7 +138,15 @@ class GifEncoder(_Encoder):
 
     pixel_format = "rgb24"
 
-    def __init__(self, path, *, width: int, height: int, fps: int, palette_source: np.ndarray) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        width: int,
+        height: int,
+        fps: int,
+        palette_source: np.ndarray[Any, np.dtype[np.uint8]],
+    ) -> None:
         super().__init__(path, "gif", {"loop": "0"})
         stream = self.container.add_stream("gif", rate=Fraction(fps, 1))
         stream.width, stream.height, stream.pix_fmt = width, height, "pal8"
@@ -121,18 +155,19 @@ class GifEncoder(_Encoder):
         sample.thumbnail((512, 512), Image.Resampling.BOX)
         self._palette_image = sample.quantize(colors=256, method=Image.Quantize.MEDIANCUT)
         rgb = np.zeros((256, 3), np.uint8)
-        flat = np.frombuffer(bytes(self._palette_image.getpalette("RGB")), np.uint8).reshape(-1, 3)[:256]
+        flat = np.frombuffer(bytes(self._palette_image.getpalette("RGB") or []), np.uint8).reshape(-1, 3)[:256]
         rgb[: len(flat)] = flat
         # PyAV reads pal8 palette rows as big-endian ARGB.
         self._palette = np.hstack([np.full((256, 1), 255, np.uint8), rgb])
 
-    def frame_from_rgb(self, data: np.ndarray) -> av.VideoFrame:
+    def frame_from_rgb(self, data: np.ndarray[Any, np.dtype[np.uint8]]) -> av.VideoFrame:
         indices = Image.fromarray(data).quantize(palette=self._palette_image, dither=Image.Dither.FLOYDSTEINBERG)
-        return av.VideoFrame.from_ndarray((np.asarray(indices, np.uint8), self._palette), format="pal8")
+        pal8: Any = (np.asarray(indices, np.uint8), self._palette)  # PyAV takes (indices, palette) for pal8
+        return av.VideoFrame.from_ndarray(pal8, format="pal8")
 
 
 def open_encoder(
-    path,
+    path: str | os.PathLike[str],
     *,
     output_format: str,
     width: int,
@@ -140,7 +175,7 @@ def open_encoder(
     fps: int,
     crf: int,
     preset: str,
-    palette_source: np.ndarray | None = None,
+    palette_source: np.ndarray[Any, np.dtype[np.uint8]] | None = None,
     threads: int = 0,
 ) -> _Encoder:
     """The encoder for ``output_format`` (``mp4``, ``mov`` or ``gif``)."""

@@ -32,8 +32,8 @@ def _cover(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
 
 
 def fit_video(
-    source: str | os.PathLike,
-    out_path: str | os.PathLike,
+    source: str | os.PathLike[str],
+    out_path: str | os.PathLike[str],
     *,
     width: int,
     height: int,
@@ -86,11 +86,13 @@ def fit_video(
                     palette_source=frame,
                 )
             if encoder.pixel_format == "yuv420p":
-                encoder.write(av.VideoFrame.from_ndarray(cv2.cvtColor(frame, cv2.COLOR_RGB2YUV_I420), format="yuv420p"))
+                i420 = np.asarray(cv2.cvtColor(frame, cv2.COLOR_RGB2YUV_I420), np.uint8)
+                encoder.write(av.VideoFrame.from_ndarray(i420, format="yuv420p"))
             else:
                 encoder.write(encoder.frame_from_rgb(frame))
             written += 1
-        encoder.close()
+        if encoder is not None:  # total >= 1, so one was opened
+            encoder.close()
     except av.FFmpegError as exc:
         if encoder is not None:
             encoder.abort()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from .errors import InvalidParameter
 
@@ -54,7 +55,7 @@ class MotionParams:
     fps: int | None = None
     crf: int = DEFAULT_CRF
     preset: str = DEFAULT_PRESET
-    extra: dict = field(default_factory=dict, compare=False, repr=False)
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def validate(self) -> MotionParams:
         """Return a copy with defaults filled in, or raise InvalidParameter."""
@@ -94,7 +95,7 @@ class MotionParams:
         return max(1, round(self.duration * (self.fps or DEFAULT_FPS[self.output_format])))
 
     @classmethod
-    def for_output(cls, out_path: str | os.PathLike, **kwargs) -> MotionParams:
+    def for_output(cls, out_path: str | os.PathLike[str], **kwargs: Any) -> MotionParams:
         """Params whose container is taken from the output file's extension."""
         ext = os.path.splitext(os.fspath(out_path))[1].lower().lstrip(".")
         if ext not in OUTPUT_FORMATS:

@@ -12,6 +12,7 @@ import queue
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from .encode import CONTENT_TYPES, open_encoder
 from .errors import RenderCanceled
@@ -40,7 +41,7 @@ class RenderResult:
 
 def render_video(
     source: Source,
-    out_path: str | os.PathLike,
+    out_path: str | os.PathLike[str],
     params: MotionParams,
     *,
     on_progress: ProgressCallback | None = None,
@@ -53,6 +54,8 @@ def render_video(
     render, deletes the partial file and raises :class:`RenderCanceled`.
     """
     params = params.validate()
+    assert params.fps is not None and params.motion_direction is not None  # validate() filled them in
+    fps = params.fps
     info = probe_image(source)
     path = motion_path(params.motion_type, params.motion_direction, params.motion_strength, params.width, params.height)
     wanted = prescale_size(path, *info.oriented_size, params.width, params.height)
@@ -62,7 +65,7 @@ def render_video(
         output_format=params.output_format,
         width=params.width,
         height=params.height,
-        fps=params.fps,
+        fps=fps,
         crf=params.crf,
         preset=params.preset,
         palette_source=rgb,
@@ -70,7 +73,7 @@ def render_video(
     renderer = FrameRenderer(rgb, path, params.width, params.height, params.frame_count, encoder.pixel_format)
     del rgb
     total = params.frame_count
-    frames: queue.Queue = queue.Queue(maxsize=QUEUE_FRAMES)
+    frames: queue.Queue[Any] = queue.Queue(maxsize=QUEUE_FRAMES)
     stop = threading.Event()
 
     def produce() -> None:
@@ -119,8 +122,8 @@ def render_video(
         content_type=CONTENT_TYPES[params.output_format],
         width=params.width,
         height=params.height,
-        fps=params.fps,
+        fps=fps,
         frame_count=total,
-        duration=total / params.fps,
+        duration=total / fps,
         size=os.path.getsize(out_path),
     )

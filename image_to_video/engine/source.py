@@ -22,7 +22,7 @@ MAX_SIDE = 12_000
 ACCEPTED_FORMATS = {"JPEG": "image/jpeg", "MPO": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 FLATTEN_BACKGROUND = (255, 255, 255)
 
-Source = str | os.PathLike | bytes | BinaryIO
+Source = str | os.PathLike[str] | bytes | BinaryIO
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,8 @@ def _open(source: Source) -> Image.Image:
 def probe_image(source: Source) -> ImageInfo:
     """Check format and size from the header only (cheap; no pixel decoded)."""
     image = _open(source)
-    return ImageInfo(image.format, ACCEPTED_FORMATS[image.format], *image.size, orientation=_orientation(image))
+    fmt = image.format or ""  # _open accepts only ACCEPTED_FORMATS
+    return ImageInfo(fmt, ACCEPTED_FORMATS[fmt], *image.size, orientation=_orientation(image))
 
 
 def _orientation(image: Image.Image) -> int:
@@ -124,7 +125,7 @@ def _to_rgb(image: Image.Image) -> np.ndarray:
     if mode.startswith("I;16") or mode == "I":
         values = np.asarray(image).astype(np.uint32)
         if mode.startswith("I;16") or values.max(initial=0) > 255:
-            values = values >> 8
+            values = np.right_shift(values, np.uint32(8))
         grey = np.clip(values, 0, 255).astype(np.uint8)
         return np.ascontiguousarray(np.repeat(grey[:, :, None], 3, axis=2))
     if mode == "F":

@@ -26,7 +26,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
 from ..engine.fit import fit_video
-from .base import ProviderError, ProviderUpdate, StartOutcome, VideoProvider
+from .base import ProviderError, ProviderState, ProviderUpdate, StartOutcome, VideoProvider
 
 if TYPE_CHECKING:
     from ..models import Job
@@ -47,7 +47,7 @@ MODELS: dict[str, dict] = {
 }
 
 # Runway task status -> our normalised provider state.
-STATUS_MAP = {
+STATUS_MAP: dict[str, ProviderState] = {
     "PENDING": "pending",
     "THROTTLED": "pending",
     "RUNNING": "running",
@@ -303,7 +303,7 @@ class RunwayProvider(VideoProvider):
     @staticmethod
     def _presigned_source_url(job: Job, data: bytes) -> str:
         name = default_storage.save(
-            f"runway-sources/{job.client_id}/{job.pk}{Path(job.source_image.name).suffix}", ContentFile(data)
+            f"runway-sources/{job.client_id}/{job.pk}{Path(job.source_image.name or '').suffix}", ContentFile(data)
         )
         url = default_storage.url(name)
         if not url.startswith("https://") and not url.startswith("http://"):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -24,7 +24,7 @@ from django.utils import timezone
 from tenancy.models import Client
 
 from .. import dispatch, events, tasks
-from ..engine import MotionParams
+from ..engine import DEFAULT_DIRECTION, MotionParams
 from ..models import ALLOWED_TRANSITIONS, FINAL_STATUSES, Job, JobStatus
 from ..providers import get_provider
 
@@ -74,7 +74,7 @@ def request_fingerprint(
 
 def job_create(
     *,
-    user: AbstractBaseUser,
+    user: User,
     client: Client,
     params: MotionParams,
     source: SourceImage,
@@ -101,7 +101,7 @@ def job_create(
         provider=provider,
         prompt_text=prompt_text,
         motion_type=params.motion_type,
-        motion_direction=params.motion_direction,
+        motion_direction=params.motion_direction or DEFAULT_DIRECTION[params.motion_type],
         motion_strength=params.motion_strength,
         duration=params.duration,
         output_format=params.output_format,
@@ -134,7 +134,7 @@ def job_create(
     return job, True
 
 
-def _job_for_key(user: AbstractBaseUser, idempotency_key: str, fingerprint: str) -> Job | None:
+def _job_for_key(user: User, idempotency_key: str, fingerprint: str) -> Job | None:
     """The job already made with this key, or None; the same key with another request is a conflict."""
     if not idempotency_key:
         return None
@@ -234,7 +234,8 @@ def job_retry(job: Job) -> Job:
     """A new queued job with the same parameters and source (admin action)."""
     with transaction.atomic():
         clone = Job.objects.get(pk=job.pk)
-        if not clone.source_image or not clone.source_image.storage.exists(clone.source_image.name):
+        source_name = clone.source_image.name or ""
+        if not source_name or not clone.source_image.storage.exists(source_name):
             raise JobNotRetryable(f"the source image of job {job.pk} is no longer kept")
         data = clone.source_image.read()
         clone.source_image.close()
@@ -253,7 +254,7 @@ def job_retry(job: Job) -> Job:
             height=clone.height,
             source_content_type=clone.source_content_type,
         )
-        ext = Path(clone.source_image.name).suffix or ".png"
+        ext = Path(source_name).suffix or ".png"
         new.source_image.save(f"source{ext}", ContentFile(data), save=False)
         new.save(force_insert=True)
         transaction.on_commit(lambda: queue_run(new.pk))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection
+from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
@@ -27,12 +28,8 @@ def jobs_requeue_orphans(
     with acks_late an unfinished task is redelivered.
     """
     now = timezone.now()
-    stale_queued = Job.objects.filter(
-        status=JobStatus.QUEUED, created_at__lt=now - timezone.timedelta(seconds=queued_for)
-    )
-    stale_running = Job.objects.filter(
-        status=JobStatus.PROCESSING, updated_at__lt=now - timezone.timedelta(seconds=silent_for)
-    )
+    stale_queued = Job.objects.filter(status=JobStatus.QUEUED, created_at__lt=now - timedelta(seconds=queued_for))
+    stale_running = Job.objects.filter(status=JobStatus.PROCESSING, updated_at__lt=now - timedelta(seconds=silent_for))
     count = 0
     for job in list(stale_queued) + list(stale_running):
         if str(job.pk) in exclude:
@@ -50,7 +47,7 @@ def jobs_requeue_orphans(
 def job_sources_prune(*, older_than_days: float | None = None) -> int:
     """Delete the source images of jobs that finished long ago (kept meanwhile for retries)."""
     days = settings.SOURCE_RETENTION_DAYS if older_than_days is None else older_than_days
-    cutoff = timezone.now() - timezone.timedelta(days=days)
+    cutoff = timezone.now() - timedelta(days=days)
     pruned = 0
     old = Job.objects.filter(status__in=FINAL_STATUSES, completed_at__lt=cutoff).exclude(source_image="")
     for job in old.only("pk", "source_image"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -87,7 +88,7 @@ def job_apply_provider_update(job_id: Any, update: ProviderUpdate) -> Job | None
 
 
 def _fetch_result_once(job: Job, update: ProviderUpdate) -> None:
-    stale = timezone.now() - timezone.timedelta(seconds=RESULT_CLAIM_TIMEOUT)
+    stale = timezone.now() - timedelta(seconds=RESULT_CLAIM_TIMEOUT)
     claimed = (
         Job.objects.filter(pk=job.pk, status=JobStatus.PROCESSING)
         .filter(models.Q(result_claimed_at__isnull=True) | models.Q(result_claimed_at__lt=stale))

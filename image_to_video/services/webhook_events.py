@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, models, transaction
@@ -51,7 +52,7 @@ def webhook_event_process(event_id: Any) -> None:
 
 def webhook_events_retry(older_than: float = 30.0, max_attempts: int = 20) -> int:
     """Process again the stored deliveries whose processing failed (run periodically)."""
-    cutoff = timezone.now() - timezone.timedelta(seconds=older_than)
+    cutoff = timezone.now() - timedelta(seconds=older_than)
     pending = WebhookEvent.objects.filter(
         processed_at__isnull=True, received_at__lt=cutoff, attempts__lt=max_attempts
     ).values_list("pk", flat=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import mimetypes
 import sys
 from pathlib import Path
 
@@ -56,7 +55,7 @@ class Command(BaseCommand):
         user, client = self._owner(opts["user"], opts["client"])
         source = services.SourceImage(
             data=data,
-            content_type=info.content_type or mimetypes.guess_type(path)[0],
+            content_type=info.content_type,
             extension=EXTENSIONS[info.format],
         )
 
