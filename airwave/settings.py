@@ -81,13 +81,24 @@ TEMPLATES = [
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'airwave.sqlite3'}",
-        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
+        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
+        conn_health_checks=True,  # a connection PostgreSQL dropped is replaced, not used
     )
 }
+DATABASE_POOL_MAX_SIZE = int(os.environ.get("DATABASE_POOL_MAX_SIZE", "8"))
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # The in-process worker writes from another thread: wait for the lock instead of failing.
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+elif DATABASE_POOL_MAX_SIZE > 0:
+    # psycopg's pool: ASGI runs each request in its own thread, and persistent connections
+    # would pile up one per thread; the pool bounds them, and (CONN_HEALTH_CHECKS) checks each it hands out.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": DATABASE_POOL_MAX_SIZE,
+        "timeout": float(os.environ.get("DATABASE_POOL_TIMEOUT", "10")),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS: list[dict[str, str]] = []
@@ -141,14 +152,27 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
-# --- Redis: channel layer and Celery broker
+# --- Redis: channel layer, Celery broker, and the cache (throttling) shared by every host
 REDIS_URL = os.environ.get("REDIS_URL") or None
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.environ.get("CHANNEL_LAYER_PREFIX", "airwave"),
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": os.environ.get("CHANNEL_LAYER_PREFIX", "airwave")},
+            "CONFIG": {
+                # Bounded waits: a Redis outage costs a lost notification, never a hung request.
+                "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 2, "socket_timeout": 2}],
+                "prefix": os.environ.get("CHANNEL_LAYER_PREFIX", "airwave"),
+            },
         }
     }
 else:
@@ -160,8 +184,15 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "airwave")
+# Publishing gives up within about two seconds when the broker is down (the job row is the outbox).
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+RECOVER_EVERY = float(os.environ.get("RECOVER_EVERY", "15"))  # seconds between recovery sweeps
+JOB_LEASE_SECONDS = float(os.environ.get("JOB_LEASE_SECONDS", "30"))  # a silent worker's job is taken after this
 CELERY_BEAT_SCHEDULE = {
-    "reconcile-assets": {"task": "image_to_video.tasks.reconcile_assets", "schedule": 300.0},
+    "recover-jobs": {"task": "image_to_video.tasks.recover_jobs", "schedule": RECOVER_EVERY},
+    "reconcile-assets": {"task": "image_to_video.tasks.reconcile_assets", "schedule": 60.0},
 }
 
 # --- the service
@@ -181,6 +212,8 @@ MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 15 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 11 * 1024 * 1024
 SOURCE_RETENTION_DAYS = float(os.environ.get("SOURCE_RETENTION_DAYS", "7"))  # then the worker deletes sources
+MAX_ACTIVE_JOBS_PER_CLIENT = int(os.environ.get("MAX_ACTIVE_JOBS_PER_CLIENT", "20"))
+GENERATE_RATE = os.environ.get("GENERATE_RATE", "60/minute")  # per user, on the shared cache
 PROGRESS_SAVE_INTERVAL = float(os.environ.get("PROGRESS_SAVE_INTERVAL", "0.25"))  # seconds, per job
 
 REST_FRAMEWORK = {
@@ -194,6 +227,8 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    "DEFAULT_THROTTLE_RATES": {"generate": GENERATE_RATE},
+    "EXCEPTION_HANDLER": "image_to_video.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "AIrWAVE Image-to-Video",
@@ -207,8 +242,9 @@ SPECTACULAR_SETTINGS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"job_id": {"()": "image_to_video.logs.JobIdFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s job=%(job_id)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["job_id"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}, "botocore": {"level": "WARNING"}},
 }

@@ -3,7 +3,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from assets.views import protected_media
-from image_to_video.views import admin_job_source  # noqa: E402
+from image_to_video.views import admin_job_source, metrics
 
 from . import health
 
@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics, name="metrics"),
     re_path(r"^media/(?P<path>.+)$", protected_media, name="media"),
     path("", include("image_to_video.page_urls")),
 ]

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+from typing import Any
+
+from django.db import DatabaseError
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -10,11 +14,30 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
 
 from . import selectors, services
 from .models import JobStatus
 from .outputs import JobOut
 from .serializers import GenerateRequest
+from .throttles import GenerateRateThrottle
+
+log = logging.getLogger(__name__)
+RETRY_AFTER_BUSY = 30  # seconds: about a render or two
+RETRY_AFTER_OUTAGE = 10
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's handler, plus: a database that dropped the connection is a 503 with Retry-After, not a 500."""
+    if isinstance(exc, DatabaseError):
+        log.warning("database unavailable: %s", type(exc).__name__)
+        return _unavailable("The database is briefly unavailable; retry shortly.")
+    return drf_exception_handler(exc, context)
+
+
+def _unavailable(detail: str) -> Response:
+    return Response({"detail": detail}, status=503, headers={"Retry-After": str(RETRY_AFTER_OUTAGE)})
+
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
@@ -41,9 +64,12 @@ class JobViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         except (ValidationError, ValueError):  # a malformed UUID is simply "not found"
             raise Http404 from None
 
+    def get_throttles(self):
+        return [GenerateRateThrottle()] if self.action == "generate" else super().get_throttles()
+
     @extend_schema(
         request=GenerateRequest,
-        responses={202: JobOut, 200: JobOut},
+        responses={202: JobOut, 200: JobOut, 429: OpenApiTypes.OBJECT, 503: OpenApiTypes.OBJECT},
         parameters=[IDEMPOTENCY_HEADER],
         summary="Queue a video generation job",
     )
@@ -57,6 +83,14 @@ class JobViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
             return Response(
                 {"detail": "This Idempotency-Key was used with a different request."}, status=status.HTTP_409_CONFLICT
             )
+        except services.ClientBusy as exc:
+            return Response(
+                {"detail": f"Too many unfinished jobs: {exc}."},
+                status=status.HTTP_429_TOO_MANY_REQUESTS,
+                headers={"Retry-After": str(RETRY_AFTER_BUSY)},
+            )
+        except services.StorageUnavailable:
+            return _unavailable("Storage is briefly unavailable, so the image could not be kept; retry shortly.")
         return Response(JobOut(job).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(summary="One job")

@@ -1,10 +1,15 @@
 """Where queued work runs: Celery when a broker is configured, else this process.
 
 ``enqueue(task, *args)`` is the one way work leaves a request. With a broker
-(``REDIS_URL`` / ``CELERY_BROKER_URL``) it is a Celery message for any worker;
-without one, a small thread pool in this process runs the same task function,
-so ``make demo`` and ``make serve`` need no server. ``inline()`` runs queued
-work at once in the calling thread (the ``generate_video`` command).
+(``REDIS_URL`` / ``CELERY_BROKER_URL``) it is a Celery message for any worker on
+any host; without one, a small thread pool in this process runs the same task
+function, so ``make demo`` and ``make serve`` need no server. ``inline()`` runs
+queued work at once in the calling thread (the ``generate_video`` command).
+
+Publishing gives up quickly when the broker is down (about two seconds) and
+raises; callers whose work is recorded in the database (every job is) leave it
+to the recovery sweep. This module imports no app module: what the periodic
+timer runs is handed to it (:func:`set_periodic`).
 """
 
 from __future__ import annotations
@@ -12,22 +17,25 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from typing import Any
 
+from celery import current_app
 from django.conf import settings
 from django.db import close_old_connections, connections
 
 log = logging.getLogger(__name__)
 IN_PROCESS_WORKERS = 2
-RECONCILE_EVERY = 300.0
+PUBLISH_RETRY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 
 _local = threading.local()
 _lock = threading.Lock()
-_inflight: dict[str, int] = {}  # job id -> queued or running in-process tasks for it
+_waiting: Counter[str] = Counter()  # in-process: task name -> submitted, not yet started
 _executor: ThreadPoolExecutor | None = None
-_reconciler: threading.Thread | None = None
+_timer: threading.Thread | None = None
 _periodic: Callable[[], None] | None = None
 
 
@@ -35,8 +43,12 @@ def uses_celery() -> bool:
     return bool(settings.CELERY_BROKER_URL)
 
 
+def is_inline() -> bool:
+    return bool(getattr(_local, "inline", False))
+
+
 @contextmanager
-def inline(progress=None):
+def inline(progress: Callable[[float], None] | None = None) -> Iterator[None]:
     """Run queued work now, in this thread; ``progress`` hears the render's fraction done."""
     previous = getattr(_local, "inline", False), getattr(_local, "progress", None)
     _local.inline, _local.progress = True, progress
@@ -46,70 +58,68 @@ def inline(progress=None):
         _local.inline, _local.progress = previous
 
 
-def progress_hook():
+def progress_hook() -> Callable[[float], None] | None:
     """The progress listener of the surrounding ``inline()`` block, if any."""
     return getattr(_local, "progress", None)
 
 
-def enqueue(task, *args, countdown: float | None = None) -> None:
+def _name(task: Any) -> str:
+    return str(getattr(task, "name", getattr(task, "__name__", task)))
+
+
+def enqueue(task: Any, *args: Any, countdown: float | None = None) -> None:
     """Run ``task(*args)`` on a worker, after ``countdown`` seconds if given."""
-    if getattr(_local, "inline", False):
+    if is_inline():
         if countdown:
             time.sleep(countdown)
         task(*args)
     elif uses_celery():
-        task.apply_async(args=args, countdown=countdown)
-    elif countdown:
-        _hold(args)
-        timer = threading.Timer(countdown, lambda: _pool().submit(_run_in_thread, task, args, True))
-        timer.daemon = True
-        timer.start()
+        task.apply_async(args=args, countdown=countdown, retry=True, retry_policy=PUBLISH_RETRY)
     else:
-        _hold(args)
-        _pool().submit(_run_in_thread, task, args, True)
-
-
-def _hold(args) -> None:
-    if args:
+        name = _name(task)
         with _lock:
-            _inflight[str(args[0])] = _inflight.get(str(args[0]), 0) + 1
+            _waiting[name] += 1
+        if countdown:
+            timer = threading.Timer(countdown, lambda: _pool().submit(_run_in_thread, task, args, name))
+            timer.daemon = True
+            timer.start()
+        else:
+            _pool().submit(_run_in_thread, task, args, name)
 
 
-def _release(args) -> None:
-    if args:
-        with _lock:
-            key = str(args[0])
-            _inflight[key] = _inflight.get(key, 1) - 1
-            if _inflight[key] <= 0:
-                del _inflight[key]
-
-
-def held_job_ids() -> set[str]:
-    """Ids this process's in-process worker has queued, scheduled or running."""
+def pending(task: Any) -> int:
+    """How many runs of ``task`` wait to start (Celery: every message waiting in the queue)."""
+    if uses_celery():
+        try:
+            with current_app.connection_for_read() as conn:
+                _, count, _ = conn.default_channel.queue_declare(queue=settings.CELERY_TASK_DEFAULT_QUEUE, passive=True)
+                return int(count)
+        except Exception:  # no such queue yet, or the broker is down: assume nothing waits
+            return 0
     with _lock:
-        return set(_inflight)
+        return _waiting[_name(task)]
 
 
-def _run_in_thread(task, args, held: bool = False) -> None:
+def _run_in_thread(task: Any, args: tuple[Any, ...], name: str) -> None:
+    with _lock:
+        _waiting[name] -= 1
     close_old_connections()
     try:
         task(*args)
     except Exception:
-        log.exception("in-process task %s%r failed", getattr(task, "name", getattr(task, "__name__", task)), args)
+        log.exception("in-process task %s%r failed", name, args)
     finally:
-        if held:
-            _release(args)
         connections.close_all()
 
 
 def _pool() -> ThreadPoolExecutor:
-    global _executor, _reconciler
+    global _executor, _timer
     with _lock:
         if _executor is None:
             _executor = ThreadPoolExecutor(IN_PROCESS_WORKERS, thread_name_prefix="airwave-worker")
-        if _reconciler is None:
-            _reconciler = threading.Thread(target=_reconcile_forever, name="airwave-reconcile", daemon=True)
-            _reconciler.start()
+        if _timer is None:
+            _timer = threading.Thread(target=_periodic_forever, name="airwave-periodic", daemon=True)
+            _timer.start()
     return _executor
 
 
@@ -120,19 +130,19 @@ def start_in_process_worker() -> None:
 
 
 def set_periodic(work: Callable[[], None]) -> None:
-    """What the in-process worker runs soon after start and then every few minutes (the app's sweep)."""
+    """What the in-process worker runs soon after start and then every PERIODIC_SECONDS (the app's sweep)."""
     global _periodic
     _periodic = work
 
 
-def _reconcile_forever() -> None:
-    """The in-process stand-in for Celery beat: soon after start, then every RECONCILE_EVERY seconds."""
+def _periodic_forever() -> None:
+    """The in-process stand-in for Celery beat."""
     stop = threading.Event()
-    delay = 5.0
-    while not stop.wait(delay):
-        delay = RECONCILE_EVERY
+    while not stop.wait(settings.RECOVER_EVERY):
         if _periodic is not None:
-            _run_in_thread(_periodic, ())
+            with _lock:
+                _waiting["periodic"] += 1
+            _run_in_thread(_periodic, (), "periodic")
 
 
 def wait_idle(timeout: float = 60.0) -> None:

@@ -1,8 +1,11 @@
 """A completed job's video becomes its asset in the library, exactly once.
 
 The post-save signal queues :func:`asset_create_from_job` (the ``store_asset``
-task) when a job completes; :func:`assets_reconcile` files whatever that missed
-(storage down, a crashed worker) and runs periodically.
+task, which retries with backoff) when a job completes; :func:`assets_reconcile`
+files whatever that missed and runs periodically. Either may run on any host:
+the video is taken from the shared storage, else from this host's scratch space
+(storage was down when the job finished here), else made again from the stored
+source (the worker that had it is gone).
 """
 
 from __future__ import annotations
@@ -16,49 +19,59 @@ from django.db import transaction
 from assets.models import Asset
 from assets.services import AssetStoreError, asset_create
 
-from . import events
+from . import events, logs, metrics
+from .engine import EngineError
 from .models import Job, JobStatus
+from .providers import ProviderError
+from .services.scratch import StorageUnavailable, store_video, stored_video_exists
+from .services.videos import remake_video
 
 log = logging.getLogger(__name__)
 GENERATED_TAGS = ("generated", "image-to-video")
 GENERATED_CATEGORIES = ("videos", "generated")
 CONTENT_TYPES = {"mp4": "video/mp4", "mov": "video/quicktime", "gif": "image/gif"}
 
-__all__ = ["AssetStoreError", "asset_create_from_job", "asset_origin", "asset_storage_name", "assets_reconcile"]
+__all__ = ["AssetStoreError", "asset_create_from_job", "asset_origin", "assets_reconcile"]
 
 
 def asset_origin(job: Job) -> str:
     return f"image_to_video.job:{job.pk}"
 
 
-def asset_storage_name(job: Job) -> str:
-    return f"clients/{job.client_id}/videos/{job.pk}.{job.output_format}"
-
-
 def asset_create_from_job(*, job_id: Any) -> Asset | None:
     """File the video of a completed job as its asset; a second call returns the first asset."""
-    job = Job.objects.select_related("client", "user", "asset").filter(pk=job_id).first()
-    if job is None or job.status != JobStatus.COMPLETED:
-        return None
-    if job.asset is not None:
-        return job.asset
-    origin = asset_origin(job)
-    video = Path(job.output_path) if job.output_path else None
-    already_filed = Asset.objects.filter(origin=origin).exists()  # filed, but the job not yet linked
-    if not already_filed and (video is None or not video.is_file()):
-        raise AssetStoreError(f"the rendered video of job {job.pk} is missing ({job.output_path or 'no path'})")
+    with logs.job_context(job_id):
+        job = Job.objects.select_related("client", "user", "asset").filter(pk=job_id).first()
+        if job is None or job.status != JobStatus.COMPLETED:
+            return None
+        if job.asset is not None:
+            return job.asset
+        try:
+            asset = Asset.objects.filter(origin=asset_origin(job)).first() or _file(job)
+        except AssetStoreError:
+            metrics.FILING_FAILURES.inc()
+            raise
+        with transaction.atomic():
+            if Job.objects.filter(pk=job.pk, asset__isnull=True).update(asset=asset):
+                transaction.on_commit(lambda: events.publish_asset(asset), robust=True)
+                transaction.on_commit(lambda: events.publish_job(job.pk, final=True), robust=True)
+                log.info("filed as asset %s", asset.pk)
+        return asset
+
+
+def _file(job: Job) -> Asset:
+    name = _video_in_storage(job)
     metadata = {"jobId": str(job.pk), "provider": job.provider, **job.params}
     if job.prompt_text:
         metadata["promptText"] = job.prompt_text
-    asset, created = asset_create(
+    asset, _ = asset_create(
         client=job.client,
         user=job.user,
-        path=video or Path(),
-        storage_name=asset_storage_name(job),
+        stored_name=name,
         name=f"{job.motion_type.capitalize()} {job.motion_direction}, {job.width}x{job.height} "
         f"{job.output_format} ({str(job.pk)[:8]})",
         content_type=CONTENT_TYPES.get(job.output_format, "application/octet-stream"),
-        origin=origin,
+        origin=asset_origin(job),
         tags=GENERATED_TAGS,
         categories=GENERATED_CATEGORIES,
         metadata=metadata,
@@ -66,20 +79,31 @@ def asset_create_from_job(*, job_id: Any) -> Asset | None:
         height=job.height,
         duration=job.duration,
     )
-    with transaction.atomic():
-        linked = Job.objects.filter(pk=job.pk, asset__isnull=True).update(asset=asset)
-        if linked:
-            transaction.on_commit(lambda: events.publish_asset(asset))
-            transaction.on_commit(lambda: events.publish_job(job.pk, final=True))
-    if video is not None:
-        video.unlink(missing_ok=True)
-    if created:
-        log.info("job %s filed as asset %s", job.pk, asset.pk)
     return asset
 
 
+def _video_in_storage(job: Job) -> str:
+    """The video's storage name, storing or making it first where needed."""
+    try:
+        if job.video_name and stored_video_exists(job.video_name):
+            return job.video_name
+        local = Path(job.output_path) if job.output_path else None
+        if local is not None and local.is_file():
+            name = store_video(job, local)
+            local.unlink(missing_ok=True)
+        else:
+            log.warning("the video is in no storage here; making it again from the source")
+            name = remake_video(job)
+    except StorageUnavailable as exc:
+        raise AssetStoreError(str(exc)) from exc
+    except (FileNotFoundError, EngineError, ProviderError) as exc:
+        raise AssetStoreError(f"the video of job {job.pk} is missing and cannot be made again ({exc})") from exc
+    Job.objects.filter(pk=job.pk).update(video_name=name, output_path="")
+    return name
+
+
 def assets_reconcile() -> int:
-    """Create the missing asset of every completed job; safe to run any number of times."""
+    """Create the missing asset of every completed job; safe to run any number of times, on any host."""
     created = 0
     for job_id in Job.objects.filter(status=JobStatus.COMPLETED, asset__isnull=True).values_list("pk", flat=True):
         try:

@@ -5,16 +5,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage
 from django.db import models
-
-
-def upload_storage() -> FileSystemStorage:
-    """Local files under UPLOAD_DIR: sources and fresh renders.
-
-    A callable, so migrations name it instead of recording this machine's path.
-    """
-    return FileSystemStorage(location=str(settings.UPLOAD_DIR))
 
 
 class JobStatus(models.TextChoices):
@@ -26,10 +17,11 @@ class JobStatus(models.TextChoices):
 
 
 FINAL_STATUSES = frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELED})
-# The only moves a job may make; services.transition() enforces them.
+# The only moves a job may make; services.transition() enforces them. Processing goes back
+# to queued only when its worker is gone (an expired lease): the job is handed to another.
 ALLOWED_TRANSITIONS = {
     JobStatus.QUEUED: frozenset({JobStatus.PROCESSING, JobStatus.FAILED, JobStatus.CANCELED}),
-    JobStatus.PROCESSING: frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELED}),
+    JobStatus.PROCESSING: frozenset({JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELED, JobStatus.QUEUED}),
 }
 
 
@@ -57,14 +49,28 @@ class Job(models.Model):
     height = models.PositiveIntegerField()
     prompt_text = models.TextField(blank=True, default="")
 
-    source_image = models.FileField(storage=upload_storage, upload_to=source_path, max_length=300)
+    # In the shared storage (S3 when configured): any worker on any host reads it from there.
+    source_image = models.FileField(upload_to=source_path, max_length=300)
     source_content_type = models.CharField(max_length=50, default="")
+    video_name = models.CharField(
+        max_length=500,
+        blank=True,
+        default="",
+        help_text="The finished video in the shared storage, where filing finds it from any host.",
+    )
     output_path = models.CharField(
         max_length=500,
         blank=True,
         default="",
-        help_text="The rendered video in UPLOAD_DIR until it is stored as an asset.",
+        help_text="Only while storage was down: the video in the rendering worker's UPLOAD_DIR.",
     )
+    lease_expires_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text="A running job's worker renews this as it works; once past, another worker takes the job.",
+    )
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="How many times a worker started the job.")
 
     asset = models.OneToOneField(
         "assets.Asset",

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from tenancy.selectors import clients_of, parse_client_id
 
-from .models import FINAL_STATUSES, Job
+from .models import FINAL_STATUSES, Job, JobStatus
 
 
 def jobs_visible_to(user) -> QuerySet[Job]:
@@ -22,6 +22,12 @@ def jobs_for_client(*, user, client_id, status: str | None = None) -> QuerySet[J
     if status:
         jobs = jobs.filter(status=status)
     return jobs
+
+
+def jobs_waiting_by_client() -> list[tuple[object, int]]:
+    """(client id, queued jobs) for every client with jobs waiting: the metrics' queue gauges."""
+    rows = Job.objects.filter(status=JobStatus.QUEUED).values("client_id").annotate(n=Count("pk"))
+    return [(row["client_id"], row["n"]) for row in rows.order_by()]
 
 
 def unfinished_jobs(client_id) -> QuerySet[Job]:

@@ -2,21 +2,32 @@
 
 Services queue these tasks, so a task imports its service inside its body, as
 HackSoft's styleguide does for Celery; that deferred import is the only import
-cycle in the project, and import-linter's layers contract lists it as ignored.
+cycle in the project, and import-linter's contracts list it as ignored.
 """
 
 from __future__ import annotations
 
 import logging
+import random
+from itertools import count
 from typing import Any
 
 from celery import Task, shared_task
-from django.db import InterfaceError, OperationalError
-
-from . import dispatch
+from celery.signals import worker_ready
+from django.db import DatabaseError
 
 log = logging.getLogger(__name__)
-TRANSIENT = (OperationalError, InterfaceError, ConnectionError)
+TRANSIENT = (DatabaseError, ConnectionError)
+RECONCILE_EVERY_N_SWEEPS = 4
+_sweeps = count()
+
+
+@shared_task(name="image_to_video.tasks.run_next_job", acks_late=True, ignore_result=True)
+def run_next_job() -> None:
+    """A turn on a worker: render the fairest queued job (none if every job is taken)."""
+    from .services.runs import run_next_job as run  # deferred: the service queues this task (Celery's pattern)
+
+    run()
 
 
 @shared_task(
@@ -29,20 +40,26 @@ TRANSIENT = (OperationalError, InterfaceError, ConnectionError)
     max_retries=5,
 )
 def run_job(job_id: str) -> None:
-    from .services.runs import job_run  # deferred: the service queues this task (Celery's pattern)
+    """Run this very job (inline runs, and messages queued before turns existed)."""
+    from .services.runs import job_run  # deferred: Celery's pattern
 
     job_run(job_id)
 
 
-@shared_task(name="image_to_video.tasks.store_asset", acks_late=True)
-def store_asset(job_id: str) -> None:
-    """File a completed job's video as its asset; on failure the video waits for reconcile."""
+@shared_task(name="image_to_video.tasks.store_asset", acks_late=True, bind=True, max_retries=None)
+def store_asset(self: Task, job_id: str) -> None:
+    """File a completed job's video as its asset; retried with backoff (5 s doubling to 60 s) until it is."""
     from .filing import AssetStoreError, asset_create_from_job  # deferred: Celery's pattern
 
     try:
         asset_create_from_job(job_id=job_id)
-    except AssetStoreError as exc:
-        log.error("asset for job %s not stored, reconcile_assets will retry: %s", job_id, exc)
+    except (AssetStoreError, *TRANSIENT) as exc:
+        if self.request.called_directly or self.request.is_eager:
+            log.error("asset for job %s not stored, reconcile_assets will retry: %s", job_id, exc)
+            return
+        delay = min(60, 5 * 2 ** min(self.request.retries, 4)) * (0.75 + random.random() / 2)
+        log.warning("asset for job %s not stored (%s); retrying in %.0f s", job_id, exc, delay)
+        raise self.retry(exc=exc, countdown=delay) from exc
 
 
 @shared_task(name="image_to_video.tasks.reconcile_assets", acks_late=True)
@@ -55,6 +72,14 @@ def reconcile_assets() -> int:
     webhook_events_retry()
     job_sources_prune()
     return assets_reconcile()
+
+
+@shared_task(name="image_to_video.tasks.recover_jobs", acks_late=True, ignore_result=True)
+def recover_jobs() -> None:
+    """Periodic (every RECOVER_EVERY seconds): expired leases, lost polls, queued jobs the broker lost."""
+    from .services.maintenance import jobs_recover  # deferred: Celery's pattern
+
+    jobs_recover()
 
 
 @shared_task(
@@ -84,13 +109,16 @@ def process_webhook_event(self: Task, event_id: int) -> None:
         raise self.retry(exc=exc, countdown=min(300, 5 * 2**self.request.retries)) from exc
 
 
-def in_process_sweep(*_: Any) -> None:
-    """The in-process worker's stand-in for beat: jobs orphaned by a restart, then reconcile.
+def in_process_sweep() -> None:
+    """The in-process worker's stand-in for beat: recovery every run, reconcile every few runs."""
+    recover_jobs()
+    if next(_sweeps) % RECONCILE_EVERY_N_SWEEPS == 0:
+        reconcile_assets()
 
-    The in-process queue lives in the memory of the process that ran it, so a
-    restart strands what it held; ids this process still holds are skipped.
-    """
-    from .services.maintenance import jobs_requeue_orphans  # deferred: Celery's pattern
 
-    jobs_requeue_orphans(exclude=dispatch.held_job_ids())
-    reconcile_assets()
+@worker_ready.connect
+def _clean_scratch_on_start(**_: Any) -> None:
+    """A worker that starts again removes what its killed predecessor left in UPLOAD_DIR."""
+    from .services.scratch import sweep  # deferred: Celery's pattern
+
+    sweep()

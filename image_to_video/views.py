@@ -1,16 +1,22 @@
 """The page for people: server-rendered, talks only to the public API and the socket."""
 
+import os
+
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest, multiprocess
 
 from tenancy.selectors import clients_of
 
 from .engine import DEFAULT_DIRECTION, DIRECTIONS, MOTION_TYPES, OUTPUT_FORMATS
+from .metrics import ServiceCollector
 from .models import Job
 from .providers import PROVIDER_NAMES, provider_unavailable_reason
+from .selectors import jobs_waiting_by_client
 
 
 @login_required
@@ -33,6 +39,20 @@ def index(request):
             },
         },
     )
+
+
+@require_GET
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus text format: this process's counters (all of this host's with PROMETHEUS_MULTIPROC_DIR),
+    and the service-wide gauges read from the database."""
+    counted = REGISTRY
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        counted = CollectorRegistry()
+        multiprocess.MultiProcessCollector(counted)
+    service = CollectorRegistry()
+    service.register(ServiceCollector(jobs_waiting_by_client))
+    body = generate_latest(counted) + generate_latest(service)
+    return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)
 
 
 @staff_member_required

@@ -92,6 +92,21 @@ def outsider(make_tenant) -> Tenant:
     return make_tenant("Other Co")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _s3_bucket():
+    """Sources live in the shared storage: with an S3 endpoint, every test needs the bucket."""
+    if os.environ.get("AWS_STORAGE_BUCKET_NAME") and os.environ.get("AWS_S3_ENDPOINT_URL"):
+        import boto3
+
+        ensure_bucket(
+            boto3.client(
+                "s3",
+                endpoint_url=os.environ["AWS_S3_ENDPOINT_URL"],
+                region_name=os.environ.get("AWS_S3_REGION_NAME", "us-east-1"),
+            )
+        )
+
+
 @pytest.fixture(scope="session")
 def s3():
     """The S3 endpoint's client, with the test bucket present."""

@@ -34,7 +34,7 @@ class Migration(migrations.Migration):
                 ('width', models.PositiveIntegerField()),
                 ('height', models.PositiveIntegerField()),
                 ('prompt_text', models.TextField(blank=True, default='')),
-                ('source_image', models.FileField(max_length=300, storage=image_to_video.models.upload_storage, upload_to=image_to_video.models.source_path)),
+                ('source_image', models.FileField(max_length=300, upload_to=image_to_video.models.source_path)),
                 ('source_content_type', models.CharField(default='', max_length=50)),
                 ('output_path', models.CharField(blank=True, default='', help_text='The rendered video in UPLOAD_DIR until it is stored as an asset.', max_length=500)),
                 ('result_claimed_at', models.DateTimeField(blank=True, help_text="Set while one worker fetches a provider's result.", null=True)),

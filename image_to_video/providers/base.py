@@ -77,9 +77,15 @@ class VideoProvider(ABC):
 
     @abstractmethod
     def start(
-        self, job: Job, *, output: Path, progress: Callable[[float], None], should_cancel: Callable[[], bool]
+        self,
+        job: Job,
+        *,
+        source: Path,
+        output: Path,
+        progress: Callable[[float], None],
+        should_cancel: Callable[[], bool],
     ) -> StartOutcome:
-        """Render into ``output`` (synchronous provider) or submit the job and return its task id."""
+        """Render ``source`` (a local copy of the photo) into ``output``, or submit it and return a task id."""
 
     def poll(self, job: Job) -> ProviderUpdate:
         """The task's state now (asynchronous providers only)."""

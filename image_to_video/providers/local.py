@@ -29,9 +29,13 @@ class LocalProvider(VideoProvider):
     name = "local"
 
     def start(
-        self, job: Job, *, output: Path, progress: Callable[[float], None], should_cancel: Callable[[], bool]
+        self,
+        job: Job,
+        *,
+        source: Path,
+        output: Path,
+        progress: Callable[[float], None],
+        should_cancel: Callable[[], bool],
     ) -> StartOutcome:
-        render_video(
-            job.source_image.path, output, job_motion_params(job), on_progress=progress, should_cancel=should_cancel
-        )
+        render_video(source, output, job_motion_params(job), on_progress=progress, should_cancel=should_cancel)
         return StartOutcome(output_path=output)

@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
+from .. import metrics
 from ..engine.fit import fit_video
 from .base import ProviderError, ProviderState, ProviderUpdate, StartOutcome, VideoProvider
 
@@ -128,13 +128,16 @@ class RunwayClient:
             response = self._send(self.session, method, f"{self.base_url}{path}", **kwargs)
         except (requests.Timeout, requests.ConnectionError) as exc:
             timed_out = isinstance(exc, requests.Timeout)
+            metrics.RUNWAY_ERRORS.labels("runway_timeout" if timed_out else "runway_unreachable").inc()
             raise ProviderError(
                 "Runway did not answer in time" if timed_out else "Runway could not be reached",
                 code="runway_timeout" if timed_out else "runway_unreachable",
                 transient=True,
             ) from exc
         if response.status_code >= 400:
-            raise self._error(response)
+            error = self._error(response)
+            metrics.RUNWAY_ERRORS.labels(error.code).inc()
+            raise error
         return response
 
     def _sleep(self, attempt: int, retry_after: str | None = None) -> None:
@@ -276,15 +279,14 @@ class RunwayProvider(VideoProvider):
         )
         return cls(client, settings.RUNWAY_MODEL)
 
-    def build_request(self, job: Job) -> tuple[dict, dict]:
+    def build_request(self, job: Job, source: Path) -> tuple[dict[str, Any], dict[str, Any]]:
         """The payload to send, and what to record of it (no image bytes, no signatures)."""
-        data = job.source_image.read()
-        job.source_image.close()
+        data = source.read_bytes()
         if len(data) <= MAX_DATA_URI_BYTES:
             image = f"data:{job.source_content_type};base64,{base64.b64encode(data).decode()}"
             recorded_image = f"data URI ({len(data)} bytes)"
         else:
-            image = self._presigned_source_url(job, data)
+            image = self._presigned_source_url(job)
             recorded_image = image.split("?", 1)[0]
         payload = {
             "model": self.model,
@@ -301,19 +303,23 @@ class RunwayProvider(VideoProvider):
         return payload, record
 
     @staticmethod
-    def _presigned_source_url(job: Job, data: bytes) -> str:
-        name = default_storage.save(
-            f"runway-sources/{job.client_id}/{job.pk}{Path(job.source_image.name or '').suffix}", ContentFile(data)
-        )
-        url = default_storage.url(name)
+    def _presigned_source_url(job: Job) -> str:
+        """The stored source itself, presigned (no copy is made, so nothing is left to delete)."""
+        url = default_storage.url(job.source_image.name or "")
         if not url.startswith("https://") and not url.startswith("http://"):
             raise ProviderError("images over 5 MB need S3 storage to reach Runway", code="runway_image_too_large")
         return url
 
     def start(
-        self, job: Job, *, output: Path, progress: Callable[[float], None], should_cancel: Callable[[], bool]
+        self,
+        job: Job,
+        *,
+        source: Path,
+        output: Path,
+        progress: Callable[[float], None],
+        should_cancel: Callable[[], bool],
     ) -> StartOutcome:
-        payload, record = self.build_request(job)
+        payload, record = self.build_request(job, source)
         task_id = self.client.create_image_to_video(payload)
         return StartOutcome(task_id=task_id, request=record)
 

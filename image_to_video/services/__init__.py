@@ -4,10 +4,13 @@
 - :mod:`.runs`: the worker's part (start a job, hand it to its provider)
 - :mod:`.provider_updates`: polling a provider's task and applying its updates
 - :mod:`.webhook_events`: inbound deliveries, stored then applied
-- :mod:`.maintenance`: sweeps and pruning
+- :mod:`.videos`: a finished video into the shared storage, or made again
+- :mod:`.scratch`: this process's scratch files, and the storage hand-offs
+- :mod:`.maintenance`: recovery (leases, the outbox), sweeps and pruning
 """
 
 from .jobs import (
+    ClientBusy,
     IdempotencyConflict,
     JobNotCancelable,
     JobNotRetryable,
@@ -16,6 +19,7 @@ from .jobs import (
     job_complete,
     job_create,
     job_fail,
+    job_renew_lease,
     job_retry,
     job_set_progress,
     job_start,
@@ -23,10 +27,10 @@ from .jobs import (
     request_fingerprint,
     transition,
 )
-from .maintenance import job_sources_prune, jobs_requeue_orphans
+from .maintenance import job_sources_prune, jobs_recover
 from .provider_updates import job_apply_provider_update, job_poll, poll_interval, schedule_poll
-from .runs import ProgressReporter, job_run
-from .scratch import render_path
+from .runs import ProgressReporter, job_run, run_next_job
+from .scratch import StorageUnavailable, render_path
 from .webhook_events import webhook_event_process, webhook_event_record, webhook_events_retry
 
 __all__ = [
@@ -35,6 +39,8 @@ __all__ = [
     "JobNotRetryable",
     "ProgressReporter",
     "SourceImage",
+    "StorageUnavailable",
+    "ClientBusy",
     "job_apply_provider_update",
     "job_cancel",
     "job_complete",
@@ -43,10 +49,12 @@ __all__ = [
     "job_poll",
     "job_retry",
     "job_run",
+    "run_next_job",
     "job_set_progress",
     "job_sources_prune",
+    "job_renew_lease",
     "job_start",
-    "jobs_requeue_orphans",
+    "jobs_recover",
     "poll_interval",
     "queue_run",
     "render_path",

@@ -13,20 +13,24 @@ import logging
 import os
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from tenancy.models import Client
 
-from .. import dispatch, events, tasks
+from .. import dispatch, events, metrics, tasks
 from ..engine import DEFAULT_DIRECTION, MotionParams
 from ..models import ALLOWED_TRANSITIONS, FINAL_STATUSES, Job, JobStatus
 from ..providers import get_provider
+from .scratch import StorageUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +45,14 @@ class JobNotCancelable(Exception):
 
 class JobNotRetryable(Exception):
     """The job's source image is gone (pruned after SOURCE_RETENTION_DAYS)."""
+
+
+class ClientBusy(Exception):
+    """The client has MAX_ACTIVE_JOBS_PER_CLIENT unfinished jobs already."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"this client already has {limit} unfinished jobs (the limit); retry when some finish")
+        self.limit = limit
 
 
 @dataclass(frozen=True)
@@ -82,11 +94,15 @@ def job_create(
     prompt_text: str = "",
     idempotency_key: str = "",
 ) -> tuple[Job, bool]:
-    """Create a queued job and its source file, then queue it once committed.
+    """Create a queued job and its source file in the shared storage, then queue it once committed.
 
     Returns ``(job, created)``; a repeated Idempotency-Key with the same request
     returns the first job, with another request raises IdempotencyConflict.
-    Nothing is left behind when anything fails: no row, no file.
+    Raises ClientBusy over the client's active-job limit and StorageUnavailable
+    when the source cannot be stored. Nothing is left behind when anything
+    fails: no row, no file. Once committed, nothing can turn the accepted job
+    into an error: the row is the outbox, and the recovery sweep sends it to a
+    worker if queueing it fails now (broker down).
     """
     fingerprint = request_fingerprint(
         client=client, params=params, provider=provider, prompt_text=prompt_text, source=source
@@ -114,14 +130,19 @@ def job_create(
     saved_name = None
     try:
         with transaction.atomic():
-            saved_name = job.source_image.storage.save(
-                job.source_image.field.generate_filename(job, f"source.{source.extension}"),
-                ContentFile(source.data),
-            )
+            _check_active_limit(client)
+            try:
+                saved_name = job.source_image.storage.save(
+                    job.source_image.field.generate_filename(job, f"source.{source.extension}"),
+                    ContentFile(source.data),
+                )
+            except Exception as exc:
+                raise StorageUnavailable(f"the source image could not be stored ({type(exc).__name__})") from exc
             job.source_image.name = saved_name
             job.save(force_insert=True)
-            transaction.on_commit(lambda: queue_run(job.pk))
-            transaction.on_commit(lambda: events.publish_job(job.pk))
+            transaction.on_commit(lambda: queue_run(job.pk), robust=True)
+            transaction.on_commit(lambda: events.publish_job(job.pk), robust=True)
+            transaction.on_commit(lambda: metrics.JOBS_CREATED.labels(provider).inc(), robust=True)
     except IntegrityError:
         _delete_upload(saved_name)
         existing = _job_for_key(user, idempotency_key, fingerprint)  # a concurrent request won the race
@@ -132,6 +153,14 @@ def job_create(
         _delete_upload(saved_name)
         raise
     return job, True
+
+
+def _check_active_limit(client: Client) -> None:
+    """Raise ClientBusy at the limit; the client's row lock makes concurrent submits count one by one."""
+    limit = settings.MAX_ACTIVE_JOBS_PER_CLIENT
+    Client.objects.select_for_update().filter(pk=client.pk).first()
+    if Job.objects.filter(client=client).exclude(status__in=FINAL_STATUSES).count() >= limit:
+        raise ClientBusy(limit)
 
 
 def _job_for_key(user: User, idempotency_key: str, fingerprint: str) -> Job | None:
@@ -146,12 +175,29 @@ def _job_for_key(user: User, idempotency_key: str, fingerprint: str) -> Job | No
 
 def _delete_upload(name: str | None) -> None:
     if name:
-        Job.source_image.field.storage.delete(name)
+        try:
+            Job.source_image.field.storage.delete(name)
+        except Exception:  # storage down: the orphan costs bytes, never correctness
+            log.warning("could not delete the source %s", name, exc_info=True)
 
 
 def queue_run(job_id: Any) -> None:
-    """Hand the job to a worker (the run_job task)."""
-    dispatch.enqueue(tasks.run_job, str(job_id))
+    """Hand a queued job to the workers.
+
+    With a queue (Celery, in-process threads) this sends a turn, not the job:
+    the worker that takes it runs the fairest queued job at that moment
+    (:func:`~.runs.run_next_job`), so one client's burst cannot hold back
+    another client's job. Inline (``generate_video``) it runs this very job.
+    A broker that is down loses nothing: the job stays queued and the recovery
+    sweep sends a turn for it later.
+    """
+    if dispatch.is_inline():
+        dispatch.enqueue(tasks.run_job, str(job_id))
+        return
+    try:
+        dispatch.enqueue(tasks.run_next_job)
+    except Exception:
+        log.warning("job %s stays queued: the broker did not take it (the sweep sends it later)", job_id)
 
 
 def transition(job_id: Any, to: str, **fields: Any) -> Job | None:
@@ -176,16 +222,58 @@ def transition(job_id: Any, to: str, **fields: Any) -> Job | None:
             job.completed_at = now
         job.save(update_fields=["status", "updated_at", "started_at", "completed_at", *fields])
         final = to in FINAL_STATUSES
-        transaction.on_commit(lambda: events.publish_job(job.pk, final=final))
+        transaction.on_commit(lambda: events.publish_job(job.pk, final=final), robust=True)
+        if final:
+            transaction.on_commit(lambda: metrics.JOBS_FINISHED.labels(to, job.provider).inc(), robust=True)
     return job
 
 
-def job_start(job_id: Any) -> Job | None:
-    """Queued -> processing. A redelivered task finds it processing and may go on."""
-    job = transition(job_id, JobStatus.PROCESSING)
-    if job is None:
-        job = Job.objects.filter(pk=job_id, status=JobStatus.PROCESSING).first()
+def lease_deadline() -> datetime:
+    return timezone.now() + timedelta(seconds=settings.JOB_LEASE_SECONDS)
+
+
+def job_start(job_id: Any = None) -> Job | None:
+    """Queued -> processing for this worker, holding the job's lease; None if there is nothing to take.
+
+    ``job_id`` names the job (inline runs, old messages); without it the worker
+    takes the fairest queued job: that of the client with the fewest jobs
+    running, oldest first, skipping rows another worker is claiming. A job that
+    is already processing under a live lease belongs to another worker and is
+    left alone, so a duplicate delivery never renders twice.
+    """
+    with transaction.atomic():
+        if job_id is None:
+            job_id = _fairest_queued_job_id()
+            if job_id is None:
+                return None
+        job = transition(job_id, JobStatus.PROCESSING, lease_expires_at=lease_deadline())
+        if job is not None:
+            Job.objects.filter(pk=job.pk).update(attempts=models.F("attempts") + 1)
+            job.attempts += 1
     return job
+
+
+def _fairest_queued_job_id() -> Any:
+    running = (
+        Job.objects.filter(client=models.OuterRef("client"), status=JobStatus.PROCESSING)
+        .values("client")
+        .annotate(n=models.Count("pk"))
+        .values("n")
+    )
+    pick = (
+        Job.objects.filter(status=JobStatus.QUEUED)
+        .annotate(running=Coalesce(models.Subquery(running), 0))
+        .order_by("running", "created_at")
+        .select_for_update(skip_locked=True, of=("self",))
+        .only("pk")
+        .first()
+    )
+    return pick.pk if pick is not None else None
+
+
+def job_renew_lease(job_id: Any) -> bool:
+    """Extend a running job's lease; False when the job is no longer this worker's (canceled, taken)."""
+    return bool(Job.objects.filter(pk=job_id, status=JobStatus.PROCESSING).update(lease_expires_at=lease_deadline()))
 
 
 def job_set_progress(job_id: Any, progress: int) -> None:
@@ -196,22 +284,26 @@ def job_set_progress(job_id: Any, progress: int) -> None:
             progress=progress, updated_at=timezone.now()
         )
         if updated:
-            transaction.on_commit(lambda: events.publish_job(job_id))
+            transaction.on_commit(lambda: events.publish_job(job_id), robust=True)
 
 
-def job_complete(job_id: Any, *, output_path: str | os.PathLike[str]) -> Job | None:
+def job_complete(job_id: Any, *, video_name: str = "", output_path: str | os.PathLike[str] = "") -> Job | None:
+    """Processing -> completed, with the video in the storage (``video_name``) or, while storage
+    is down, in this worker's scratch space (``output_path``); filing takes it from either."""
     return transition(
         job_id,
         JobStatus.COMPLETED,
         progress=100,
+        video_name=video_name,
         output_path=os.fspath(output_path),
+        lease_expires_at=None,
         error_code="",
         error_message="",
     )
 
 
 def job_fail(job_id: Any, *, code: str, message: str) -> Job | None:
-    return transition(job_id, JobStatus.FAILED, error_code=code[:50], error_message=message)
+    return transition(job_id, JobStatus.FAILED, error_code=code[:50], error_message=message, lease_expires_at=None)
 
 
 def job_cancel(job: Job) -> Job:
@@ -257,5 +349,5 @@ def job_retry(job: Job) -> Job:
         ext = Path(source_name).suffix or ".png"
         new.source_image.save(f"source{ext}", ContentFile(data), save=False)
         new.save(force_insert=True)
-        transaction.on_commit(lambda: queue_run(new.pk))
+        transaction.on_commit(lambda: queue_run(new.pk), robust=True)
     return new

@@ -1,47 +1,64 @@
-"""Periodic upkeep: jobs no worker holds any more, and source images past their retention."""
+"""Periodic upkeep (Celery beat on any host, or the in-process worker's timer).
+
+- :func:`jobs_recover`: jobs whose worker is gone (an expired lease) go back to the
+  queue, lost provider polls are sent again, and queued jobs the broker lost (an
+  outage, a restart without persistence) get a turn: the job row is the outbox.
+- :func:`job_sources_prune`: sources past their retention.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
 
+from .. import dispatch, metrics, tasks
 from ..models import FINAL_STATUSES, Job, JobStatus
-from .jobs import queue_run
+from .jobs import transition
 from .provider_updates import schedule_poll
+from .scratch import sweep
 
 log = logging.getLogger(__name__)
 
 
-def jobs_requeue_orphans(
-    *, exclude: Collection[str] = frozenset(), queued_for: float = 60.0, silent_for: float = 120.0
-) -> int:
-    """Pick up jobs no worker holds any more (the in-process worker's queue dies with its process).
+@dataclass(frozen=True)
+class Recovery:
+    requeued: int
+    polls_resent: int
+    turns_sent: int
 
-    A queued job waiting longer than ``queued_for`` seconds is queued again; a
-    processing job that has not saved progress for ``silent_for`` seconds is
-    rendered again (local) or followed again (a provider task). ``exclude`` holds
-    the ids this process's worker still has in hand. Celery does not need this:
-    with acks_late an unfinished task is redelivered.
-    """
+
+def jobs_recover() -> Recovery:
+    """Hand back jobs whose lease expired and give every queued job a turn; safe to run anywhere, any time."""
     now = timezone.now()
-    stale_queued = Job.objects.filter(status=JobStatus.QUEUED, created_at__lt=now - timedelta(seconds=queued_for))
-    stale_running = Job.objects.filter(status=JobStatus.PROCESSING, updated_at__lt=now - timedelta(seconds=silent_for))
-    count = 0
-    for job in list(stale_queued) + list(stale_running):
-        if str(job.pk) in exclude:
-            continue
+    requeued = polls = 0
+    expired = Job.objects.filter(status=JobStatus.PROCESSING, lease_expires_at__lt=now).only("pk", "provider_task_id")
+    for job in expired:
+        metrics.LEASE_EXPIRIES.inc()
         if job.provider_task_id:
             schedule_poll(job.pk, 5)
-        else:
-            Job.objects.filter(pk=job.pk).update(updated_at=now)  # claimed: the next sweep leaves it alone
-            queue_run(job.pk)
-        count += 1
-        log.warning("job %s was orphaned (%s); picked up again", job.pk, job.status)
-    return count
+            polls += 1
+            log.warning("job %s: its poll was lost with a worker; polling again", job.pk)
+        elif transition(job.pk, JobStatus.QUEUED, lease_expires_at=None, progress=0) is not None:
+            requeued += 1
+            log.warning("job %s: its worker stopped renewing the lease; queued again", job.pk)
+    turns = _send_missing_turns()
+    sweep()
+    return Recovery(requeued=requeued, polls_resent=polls, turns_sent=turns)
+
+
+def _send_missing_turns() -> int:
+    """One turn per queued job that has none waiting in the queue (turns in excess are no-ops)."""
+    waiting = Job.objects.filter(status=JobStatus.QUEUED).count()
+    missing = waiting - dispatch.pending(tasks.run_next_job)
+    for _ in range(max(0, missing)):
+        dispatch.enqueue(tasks.run_next_job)
+    if missing > 0:
+        log.info("sent %d turn(s) for queued jobs the queue did not hold", missing)
+    return max(0, missing)
 
 
 def job_sources_prune(*, older_than_days: float | None = None) -> int:

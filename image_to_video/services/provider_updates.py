@@ -14,8 +14,9 @@ from .. import dispatch, tasks
 from ..engine import EngineError
 from ..models import Job, JobStatus
 from ..providers import ProviderError, ProviderUpdate, get_provider
-from .jobs import job_complete, job_fail, job_set_progress, transition
+from .jobs import job_fail, job_set_progress, transition
 from .scratch import render_path
+from .videos import finish_with_video
 
 log = logging.getLogger(__name__)
 RESULT_CLAIM_TIMEOUT = 15 * 60  # seconds after which a crashed fetch may be claimed again
@@ -28,7 +29,12 @@ def poll_interval(attempt: int) -> float:
 
 
 def schedule_poll(job_id: Any, attempt: int) -> None:
-    dispatch.enqueue(tasks.poll_job, str(job_id), attempt, countdown=poll_interval(attempt))
+    """Poll again after the attempt's interval; the job's lease covers the wait, so that a poll lost
+    with a crashed worker is sent again by the recovery sweep."""
+    delay = poll_interval(attempt)
+    lease = timezone.now() + timedelta(seconds=delay + settings.JOB_LEASE_SECONDS)
+    Job.objects.filter(pk=job_id, status__in=(JobStatus.QUEUED, JobStatus.PROCESSING)).update(lease_expires_at=lease)
+    dispatch.enqueue(tasks.poll_job, str(job_id), attempt, countdown=delay)
 
 
 def job_poll(job_id: Any, attempt: int = 0) -> Job | None:
@@ -110,5 +116,4 @@ def _fetch_result_once(job: Job, update: ProviderUpdate) -> None:
         Job.objects.filter(pk=job.pk).update(result_claimed_at=None)
         raise
     else:
-        if job_complete(job.pk, output_path=out) is None:
-            out.unlink(missing_ok=True)
+        finish_with_video(job, out)

@@ -1,4 +1,4 @@
-"""The worker's part: start a queued job and hand it to its provider, reporting progress."""
+"""The worker's part: take a queued job, hand it to its provider, keep its lease, store the video."""
 
 from __future__ import annotations
 
@@ -9,21 +9,28 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.db import DatabaseError, close_old_connections
 from django.utils import timezone
 
-from .. import dispatch
+from .. import dispatch, logs, metrics
 from ..engine import EngineError, RenderCanceled
-from ..models import Job, JobStatus
+from ..models import Job
 from ..providers import ProviderError, get_provider
-from .jobs import job_complete, job_fail, job_set_progress, job_start
+from .jobs import job_fail, job_renew_lease, job_set_progress, job_start
 from .provider_updates import schedule_poll
-from .scratch import render_path
+from .scratch import StorageUnavailable, fetch_source, render_path
+from .videos import finish_with_video
 
 log = logging.getLogger(__name__)
+TRANSIENT_DB_ERRORS = (DatabaseError,)
 
 
 class ProgressReporter:
-    """Throttles a render's per-frame progress to a few saves a second, and answers "canceled?"."""
+    """Throttles a render's per-frame progress to a few saves a second; renews the lease; answers "canceled?".
+
+    Progress and lease writes are best effort: a dropped database connection
+    costs a save (logged), never the render.
+    """
 
     def __init__(
         self, job_id: Any, *, interval: float | None = None, extra: Callable[[float], None] | None = None
@@ -41,44 +48,77 @@ class ProgressReporter:
         now = time.monotonic()
         if now - self._last_save >= self.interval:
             self._last_save = now
-            job_set_progress(self.job_id, int(fraction * 100))
+            self._best_effort(job_set_progress, self.job_id, int(fraction * 100))
 
     def should_cancel(self) -> bool:
+        """True once the job is no longer this worker's: canceled, or taken back after a lost lease."""
         now = time.monotonic()
         if not self._canceled and now - self._last_check >= self.interval:
             self._last_check = now
-            self._canceled = not Job.objects.filter(pk=self.job_id, status=JobStatus.PROCESSING).exists()
+            still_ours = self._best_effort(job_renew_lease, self.job_id)
+            self._canceled = still_ours is False
         return self._canceled
+
+    @staticmethod
+    def _best_effort(write: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return write(*args)
+        except TRANSIENT_DB_ERRORS as exc:
+            log.warning("progress write skipped (%s); the render goes on", type(exc).__name__)
+            close_old_connections()  # the next write gets a fresh connection
+            return None
+
+
+def run_next_job(*, on_progress: Callable[[float], None] | None = None) -> Job | None:
+    """A worker's turn: run the fairest queued job, if any."""
+    job = job_start()
+    return _run(job, on_progress) if job is not None else None
 
 
 def job_run(job_id: Any, *, on_progress: Callable[[float], None] | None = None) -> Job | None:
-    """What a worker does with a queued job: start it and hand it to its provider."""
+    """Run this very job (inline runs); None when it is not queued any more."""
     job = job_start(job_id)
-    if job is None:
-        return None  # canceled, finished, or gone: nothing to do
-    reporter = ProgressReporter(job.pk, extra=on_progress or dispatch.progress_hook())
-    output = render_path(job)
-    try:
-        outcome = get_provider(job.provider).start(
-            job, output=output, progress=reporter, should_cancel=reporter.should_cancel
-        )
-    except RenderCanceled:
-        log.info("job %s canceled during render", job.pk)
+    return _run(job, on_progress) if job is not None else None
+
+
+def _run(job: Job, on_progress: Callable[[float], None] | None) -> Job:
+    with logs.job_context(job.pk):
+        reporter = ProgressReporter(job.pk, extra=on_progress or dispatch.progress_hook())
+        output = render_path(job)
+        started = time.monotonic()
+        source: Path | None = None
+        try:
+            source = fetch_source(job)
+            outcome = get_provider(job.provider).start(
+                job, source=source, output=output, progress=reporter, should_cancel=reporter.should_cancel
+            )
+        except RenderCanceled:
+            log.info("job canceled during render")
+            return Job.objects.get(pk=job.pk)
+        except FileNotFoundError:
+            job_fail(job.pk, code="source_missing", message="the source image is no longer stored")
+            return Job.objects.get(pk=job.pk)
+        except (EngineError, ProviderError) as exc:
+            log.warning("job failed: %s", exc)
+            job_fail(job.pk, code=getattr(exc, "code", "provider_error"), message=str(exc))
+            return Job.objects.get(pk=job.pk)
+        except (StorageUnavailable, *TRANSIENT_DB_ERRORS):
+            # Not the job's fault: it keeps its lease until it runs out, then another worker takes it.
+            log.warning("job interrupted by an outage; it will be picked up again", exc_info=True)
+            raise
+        except Exception:
+            log.exception("job failed unexpectedly")
+            job_fail(job.pk, code="internal_error", message="the video could not be generated (internal error)")
+            return Job.objects.get(pk=job.pk)
+        finally:
+            if source is not None:
+                source.unlink(missing_ok=True)
+        if outcome.output_path is not None:
+            metrics.RENDER_SECONDS.labels(job.provider).observe(time.monotonic() - started)
+            finish_with_video(job, outcome.output_path)
+        elif outcome.task_id:
+            Job.objects.filter(pk=job.pk).update(
+                provider_task_id=outcome.task_id, provider_request=outcome.request or {}, updated_at=timezone.now()
+            )
+            schedule_poll(job.pk, 0)
         return Job.objects.get(pk=job.pk)
-    except (EngineError, ProviderError) as exc:
-        log.warning("job %s failed: %s", job.pk, exc)
-        job_fail(job.pk, code=getattr(exc, "code", "provider_error"), message=str(exc))
-        return Job.objects.get(pk=job.pk)
-    except Exception:
-        log.exception("job %s failed unexpectedly", job.pk)
-        job_fail(job.pk, code="internal_error", message="the video could not be generated (internal error)")
-        return Job.objects.get(pk=job.pk)
-    if outcome.output_path is not None:
-        if job_complete(job.pk, output_path=outcome.output_path) is None:
-            Path(outcome.output_path).unlink(missing_ok=True)  # canceled meanwhile: drop the video
-    elif outcome.task_id:
-        Job.objects.filter(pk=job.pk).update(
-            provider_task_id=outcome.task_id, provider_request=outcome.request or {}, updated_at=timezone.now()
-        )
-        schedule_poll(job.pk, 0)
-    return Job.objects.get(pk=job.pk)

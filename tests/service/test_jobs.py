@@ -95,14 +95,31 @@ def test_cancel_stops_a_running_render_within_about_a_second(in_process, tenant,
     assert not Asset.objects.filter(job__pk=job_id).exists()
 
 
-def test_asset_survives_an_s3_outage_and_reconcile_creates_exactly_one(in_process, tenant, s3):
+def _empty_and_delete_bucket(s3):
     bucket = settings.AWS_STORAGE_BUCKET_NAME
     for key in bucket_keys(s3):
         s3.delete_object(Bucket=bucket, Key=key)
     s3.delete_bucket(Bucket=bucket)
+
+
+def test_storage_down_at_submit_is_a_503_with_nothing_created(tenant, s3):
+    before = Job.objects.count()
+    _empty_and_delete_bucket(s3)
     try:
         response = tenant.api.post(GENERATE, generate_body(), format="json")
-        job_id = response.json()["jobId"]
+    finally:
+        ensure_bucket(s3)
+    assert response.status_code == 503 and int(response["Retry-After"]) > 0
+    assert "storage" in response.json()["detail"].lower()
+    assert Job.objects.count() == before
+
+
+def test_asset_survives_an_s3_outage_and_reconcile_creates_exactly_one(in_process, tenant, s3):
+    response = tenant.api.post(GENERATE, generate_body(duration=4, width=640, height=360), format="json")
+    job_id = response.json()["jobId"]
+    wait_for_job(job_id, statuses=("processing",), timeout=30)
+    _empty_and_delete_bucket(s3)  # storage goes down while the job renders (its source was fetched already)
+    try:
         job = wait_for_job(job_id)
         assert job.status == "completed"
         from image_to_video import dispatch
@@ -160,8 +177,7 @@ def test_asset_per_job_is_a_database_constraint(tenant):
 
 
 def test_old_sources_are_pruned_and_recent_ones_kept(tenant):
-    from pathlib import Path
-
+    from django.core.files.storage import default_storage
     from django.utils import timezone
 
     old = make_job(tenant, status=JobStatus.COMPLETED)
@@ -169,27 +185,29 @@ def test_old_sources_are_pruned_and_recent_ones_kept(tenant):
     running = make_job(tenant, status=JobStatus.PROCESSING)
     Job.objects.filter(pk=old.pk).update(completed_at=timezone.now() - timezone.timedelta(days=8))
     Job.objects.filter(pk=recent.pk).update(completed_at=timezone.now() - timezone.timedelta(days=1))
-    paths = {job.pk: Path(job.source_image.path) for job in (old, recent, running)}
+    names = {job.pk: job.source_image.name for job in (old, recent, running)}
     assert services.job_sources_prune(older_than_days=7) == 1
-    assert not paths[old.pk].exists() and paths[recent.pk].exists() and paths[running.pk].exists()
+    stored = default_storage.exists
+    assert not stored(names[old.pk]) and stored(names[recent.pk]) and stored(names[running.pk])
     assert Job.objects.get(pk=old.pk).source_image.name == ""
     assert services.job_sources_prune(older_than_days=7) == 0
 
 
-def test_jobs_orphaned_by_a_restart_are_picked_up_once(in_process, tenant, s3):
-    """The in-process queue dies with its process; the worker's sweep finds what it no longer holds."""
+def test_jobs_whose_worker_is_gone_are_taken_by_another(in_process, tenant, s3):
+    """A running job whose lease ran out (its worker died) goes back to the queue and completes once;
+    a queued job no queue holds (the broker lost it) gets a turn; a live lease is left alone."""
     from django.utils import timezone
 
-    from image_to_video import dispatch
-
-    orphan = make_job(tenant)  # queued, but no worker has it (as after a restart)
-    stuck = make_job(tenant, status=JobStatus.PROCESSING)  # a render that died with its process
-    held = make_job(tenant)  # still waiting in this process's queue
-    long_ago = timezone.now() - timezone.timedelta(minutes=10)
-    Job.objects.filter(pk__in=[orphan.pk, held.pk]).update(created_at=long_ago)
-    Job.objects.filter(pk=stuck.pk).update(updated_at=long_ago)
-    assert services.jobs_requeue_orphans(exclude={str(held.pk)}) == 2
-    for job in (orphan, stuck):
+    lost = make_job(tenant)  # queued, but no turn for it anywhere (as after a broker restart)
+    dead = make_job(
+        tenant, status=JobStatus.PROCESSING, lease_expires_at=timezone.now() - timezone.timedelta(seconds=1)
+    )
+    alive = make_job(tenant, status=JobStatus.PROCESSING, lease_expires_at=timezone.now() + timezone.timedelta(hours=1))
+    recovery = services.jobs_recover()
+    assert recovery.requeued == 1 and recovery.turns_sent >= 2
+    for job in (lost, dead):
         assert wait_for_job(job.pk, asset=True).status == "completed"
-    assert Job.objects.get(pk=held.pk).status == "queued", "what the worker holds is not run twice"
-    assert services.jobs_requeue_orphans(exclude=dispatch.held_job_ids()) == 1  # only `held` is left
+    assert Asset.objects.filter(job__pk=dead.pk).count() == 1
+    assert Job.objects.get(pk=dead.pk).attempts == 1
+    assert Job.objects.get(pk=alive.pk).status == "processing", "a job under a live lease is not taken"
+    assert services.jobs_recover().requeued == 0
