@@ -183,12 +183,15 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # keep the LOGGING format: the job id on every line about a job
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "airwave")
 # Publishing gives up within about two seconds when the broker is down (the job row is the outbox).
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 RECOVER_EVERY = float(os.environ.get("RECOVER_EVERY", "15"))  # seconds between recovery sweeps
+# A live render rewrites its .partial file many times a second; an older one is a killed render's.
+SCRATCH_STALE_PARTIAL_SECONDS = float(os.environ.get("SCRATCH_STALE_PARTIAL_SECONDS", "60"))
 JOB_LEASE_SECONDS = float(os.environ.get("JOB_LEASE_SECONDS", "30"))  # a silent worker's job is taken after this
 CELERY_BEAT_SCHEDULE = {
     "recover-jobs": {"task": "image_to_video.tasks.recover_jobs", "schedule": RECOVER_EVERY},
@@ -205,7 +208,7 @@ RUNWAY_TIMEOUT = (5.0, 30.0)  # connect, read (seconds) on every call
 RUNWAY_MAX_RETRIES = 2  # as Runway's SDKs: connection errors, 408, 429, 5xx
 RUNWAY_BACKOFF = 0.5  # seconds, doubled each retry, with jitter
 # Polling a task: every 2 s for the first 5 polls, then 5 s up to 20 polls, then 10 s; fail after the deadline.
-RUNWAY_POLL_INTERVALS = (2.0, 5.0, 10.0)
+RUNWAY_POLL_INTERVALS = tuple(float(v) for v in os.environ.get("RUNWAY_POLL_INTERVALS", "2,5,10").split(","))
 RUNWAY_POLL_DEADLINE = float(os.environ.get("RUNWAY_POLL_DEADLINE", 20 * 60))
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 # A 10 MB image is ~13.4 MB as base64 in JSON.

@@ -139,7 +139,7 @@ def _periodic_forever() -> None:
     """The in-process stand-in for Celery beat."""
     stop = threading.Event()
     while not stop.wait(settings.RECOVER_EVERY):
-        if _periodic is not None:
+        if _periodic is not None and not uses_celery():  # with a broker, beat does this
             with _lock:
                 _waiting["periodic"] += 1
             _run_in_thread(_periodic, (), "periodic")

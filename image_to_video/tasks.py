@@ -13,7 +13,7 @@ from itertools import count
 from typing import Any
 
 from celery import Task, shared_task
-from celery.signals import worker_ready
+from celery.signals import worker_process_init, worker_ready
 from django.db import DatabaseError
 
 log = logging.getLogger(__name__)
@@ -117,8 +117,9 @@ def in_process_sweep() -> None:
 
 
 @worker_ready.connect
+@worker_process_init.connect
 def _clean_scratch_on_start(**_: Any) -> None:
-    """A worker that starts again removes what its killed predecessor left in UPLOAD_DIR."""
+    """A worker (or a pool child replacing a killed one) removes what a killed render left in UPLOAD_DIR."""
     from .services.scratch import sweep  # deferred: Celery's pattern
 
     sweep()

@@ -31,7 +31,9 @@ class _Encoder:
         self.path = os.fspath(path)
         directory = os.path.dirname(os.path.abspath(self.path))
         os.makedirs(directory, exist_ok=True)
-        fd, self._tmp = tempfile.mkstemp(dir=directory, prefix=".partial-", suffix=os.path.splitext(self.path)[1])
+        # The writer's pid in the name lets a sweep tell a dead process's leftover from a live render.
+        prefix = f".partial-{os.getpid()}-"
+        fd, self._tmp = tempfile.mkstemp(dir=directory, prefix=prefix, suffix=os.path.splitext(self.path)[1])
         os.close(fd)
         self.container = av.open(self._tmp, "w", format=container_format, options=options or {})
         self._pts = 0

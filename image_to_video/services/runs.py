@@ -18,7 +18,7 @@ from ..models import Job
 from ..providers import ProviderError, get_provider
 from .jobs import job_fail, job_renew_lease, job_set_progress, job_start
 from .provider_updates import schedule_poll
-from .scratch import StorageUnavailable, fetch_source, render_path
+from .scratch import StorageUnavailable, fetch_source, render_path, sweep
 from .videos import finish_with_video
 
 log = logging.getLogger(__name__)
@@ -71,6 +71,7 @@ class ProgressReporter:
 
 def run_next_job(*, on_progress: Callable[[float], None] | None = None) -> Job | None:
     """A worker's turn: run the fairest queued job, if any."""
+    sweep()  # what a killed render left on this host
     job = job_start()
     return _run(job, on_progress) if job is not None else None
 
@@ -83,6 +84,7 @@ def job_run(job_id: Any, *, on_progress: Callable[[float], None] | None = None) 
 
 def _run(job: Job, on_progress: Callable[[float], None] | None) -> Job:
     with logs.job_context(job.pk):
+        log.info("rendering with %s (attempt %d)", job.provider, job.attempts)
         reporter = ProgressReporter(job.pk, extra=on_progress or dispatch.progress_hook())
         output = render_path(job)
         started = time.monotonic()

@@ -10,6 +10,7 @@ another process, so a crashed worker leaves at most stale files, which
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import time
 from pathlib import Path
@@ -21,7 +22,6 @@ from django.core.files.storage import default_storage
 from ..models import Job
 
 log = logging.getLogger(__name__)
-STALE_PARTIAL_SECONDS = 120  # a live render rewrites its .partial file many times a second
 STALE_SOURCE_SECONDS = 600  # a source is read once, at the start of a render
 STALE_RENDER_SECONDS = 24 * 3600  # a video waiting for storage to come back
 
@@ -53,13 +53,18 @@ def fetch_source(job: Job) -> Path:
     try:
         with default_storage.open(name, "rb") as src, local.open("wb") as out:
             shutil.copyfileobj(src, out, 1024 * 1024)
-    except FileNotFoundError:
-        local.unlink(missing_ok=True)
-        raise
     except Exception as exc:
         local.unlink(missing_ok=True)
+        if isinstance(exc, FileNotFoundError) or _is_missing_key(exc):
+            raise FileNotFoundError(name) from exc
         raise StorageUnavailable(f"the source image could not be read from storage ({type(exc).__name__})") from exc
     return local
+
+
+def _is_missing_key(exc: Exception) -> bool:
+    """S3 says the object is not there (as opposed to not answering)."""
+    code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
+    return code in ("NoSuchKey", "404", "NotFound")
 
 
 def store_video(job: Job, path: Path) -> str:
@@ -89,6 +94,20 @@ def stored_video_exists(name: str) -> bool:
         raise StorageUnavailable(f"storage did not answer ({type(exc).__name__})") from exc
 
 
+def _writer_is_dead(partial_name: str) -> bool:
+    """``.partial-<pid>-…``: true when that process no longer runs on this host."""
+    try:
+        pid = int(partial_name.split("-")[1])
+        os.kill(pid, 0)
+    except (ValueError, IndexError):
+        return False  # not ours to judge: the age rule decides
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 def sweep(*, now: float | None = None) -> int:
     """Delete what crashed renders left here: stale ``.partial-*`` files, old sources and renders."""
     now = time.time() if now is None else now
@@ -104,7 +123,7 @@ def sweep(*, now: float | None = None) -> int:
             except FileNotFoundError:
                 continue
             if path.name.startswith(".partial-"):
-                limit = STALE_PARTIAL_SECONDS
+                limit = 0 if _writer_is_dead(path.name) else settings.SCRATCH_STALE_PARTIAL_SECONDS
             else:
                 limit = STALE_SOURCE_SECONDS if kind == "sources" else STALE_RENDER_SECONDS
             if path.is_file() and age > limit:
