@@ -182,7 +182,12 @@ function connect() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const ws = new WebSocket(`${scheme}://${location.host}/ws/image-to-video/clients/${id}/`);
   socket = ws;
-  ws.onopen = () => { retry = 0; $("live").textContent = "live"; ws.send(JSON.stringify({type: "jobs.sync"})); };
+  ws.onopen = () => {
+    retry = 0;
+    $("live").textContent = "live";
+    ws.send(JSON.stringify({type: "jobs.sync"}));  // what is still running...
+    resyncShownJobs();  // ...and what finished while the socket was down
+  };
   ws.onmessage = (event) => {
     const message = JSON.parse(event.data);
     if (message.type === "job.updated") upsertJob(message.job, !jobs.has(message.job.jobId));
@@ -195,6 +200,20 @@ function connect() {
     if (event.code >= 4400 && event.code < 4500) return;  // not allowed: do not hammer
     setTimeout(connect, Math.min(10000, 500 * 2 ** retry++));
   };
+}
+
+const FINAL = new Set(["completed", "failed", "canceled"]);
+
+async function resyncShownJobs() {
+  for (const [jobId, job] of jobs) {
+    if (FINAL.has(job.status)) continue;
+    try {
+      const response = await api(`/api/image-to-video/jobs/${jobId}`);
+      if (response.ok) upsertJob(response.body);
+    } catch (error) {
+      console.warn("could not refresh job", jobId, error);
+    }
+  }
 }
 
 // --- library --------------------------------------------------------------------------------
