@@ -12,6 +12,9 @@ HOST="${HOST:-127.0.0.1}"
 
 if [ -n "${CELERY_BROKER_URL:-${REDIS_URL:-}}" ]; then
   echo "worker: Celery on ${CELERY_BROKER_URL:-$REDIS_URL}"
+  # Web and worker are separate processes: /metrics adds up their counters from here.
+  export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-${AIRWAVE_VAR_DIR:-var}/prometheus}"
+  rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
   .venv/bin/celery -A airwave worker -B -l info --concurrency "${WORKER_CONCURRENCY:-2}" &
   WORKER=$!
   trap 'kill $WORKER 2>/dev/null || true' EXIT INT TERM
