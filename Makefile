@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 EMBEDDED := env -u DATABASE_URL -u REDIS_URL -u CELERY_BROKER_URL -u AWS_STORAGE_BUCKET_NAME
 
-.PHONY: install demo serve test lint bench clean
+.PHONY: install demo serve test lint check-deploy bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,13 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
+
+# `manage.py check --deploy` under the production environment of docs/SECURITY.md.
+check-deploy: install
+	DJANGO_SECRET_KEY="$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))')" DJANGO_SECURE=1 \
+	DJANGO_ALLOWED_HOSTS=video.example.com DATABASE_URL=postgres://airwave@db.internal:5432/airwave \
+	REDIS_URL=redis://redis.internal:6379/0 AWS_STORAGE_BUCKET_NAME=airwave \
+	$(PY) manage.py check --deploy --fail-level WARNING
 
 bench: install
 	$(PY) bench/render.py

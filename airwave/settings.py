@@ -7,10 +7,12 @@ the in-memory channel layer, and an in-process worker instead of Celery.
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 import dj_database_url
 from botocore.config import Config as BotoConfig
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("AIRWAVE_VAR_DIR", BASE_DIR / "var"))
@@ -20,7 +22,27 @@ def env_bool(name: str, default: bool = False) -> bool:
     return os.environ.get(name, str(default)).strip().lower() in ("1", "true", "yes", "on")
 
 
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "dev-only-not-secret-change-me-in-production-0123456789")
+def embedded_secret_key() -> str:
+    """Embedded mode (nothing configured): a random key made once and kept under var/."""
+    path = VAR_DIR / "secret_key"
+    if not path.exists():
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
+SERVERS_CONFIGURED = any(os.environ.get(name) for name in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL"))
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+if not SECRET_KEY:
+    if SERVERS_CONFIGURED:
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY is not set. With a database or broker configured the service needs its own "
+            'secret key: set DJANGO_SECRET_KEY to a long random value (e.g. `python -c "import secrets; '
+            'print(secrets.token_urlsafe(50))"`), the same on every host.'
+        )
+    SECRET_KEY = embedded_secret_key()
 DEBUG = env_bool("DJANGO_DEBUG", False)
 
 
@@ -30,6 +52,20 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+
+# DJANGO_SECURE=1 behind TLS: secure cookies, HSTS, redirect to https, and trust the proxy's
+# X-Forwarded-Proto (set it only where a proxy you run sets that header). Probes stay on http.
+SECURE = env_bool("DJANGO_SECURE", False)
+if SECURE:
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+SESSION_COOKIE_HTTPONLY = True
+SECURE_REFERRER_POLICY = "same-origin"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -209,8 +245,18 @@ RUNWAY_MAX_RETRIES = 2  # as Runway's SDKs: connection errors, 408, 429, 5xx
 RUNWAY_BACKOFF = 0.5  # seconds, doubled each retry, with jitter
 # Polling a task: every 2 s for the first 5 polls, then 5 s up to 20 polls, then 10 s; fail after the deadline.
 RUNWAY_POLL_INTERVALS = tuple(float(v) for v in os.environ.get("RUNWAY_POLL_INTERVALS", "2,5,10").split(","))
+# Results are downloaded only from these (comma-separated URL prefixes); tests point it at the fake.
+RUNWAY_OUTPUT_URL_PREFIXES = env_list("RUNWAY_OUTPUT_URL_PREFIXES", "https://dnznrvs05pmza.cloudfront.net/")
+RUNWAY_DOWNLOAD_DEADLINE = float(os.environ.get("RUNWAY_DOWNLOAD_DEADLINE", "300"))  # seconds, in all
 RUNWAY_POLL_DEADLINE = float(os.environ.get("RUNWAY_POLL_DEADLINE", 20 * 60))
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+# Bodies are bounded before Django reads them (airwave.body_limits): 413 past these.
+REQUEST_BODY_LIMITS = [
+    ("/api/image-to-video/generate", 16 * 1024 * 1024),  # a 10 MB image as base64 JSON, or multipart
+    ("/api/image-to-video/webhook", 64 * 1024),
+    ("/admin/", 2 * 1024 * 1024),
+]
+REQUEST_BODY_DEFAULT_LIMIT = 256 * 1024
 # A 10 MB image is ~13.4 MB as base64 in JSON.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 15 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 11 * 1024 * 1024

@@ -42,6 +42,7 @@ export CELERY_QUEUE="airwave-test-$$" CHANNEL_LAYER_PREFIX="airwave-test-$$"
 export PROGRESS_SAVE_INTERVAL=0.1  # small test renders still show several progress steps
 export DATABASE_CONN_MAX_AGE=0  # threads (sync_to_async, in-process worker) must not keep connections open
 export AIRWAVE_VAR_DIR="$PWD/var/test"
+export DJANGO_SECRET_KEY="${DJANGO_SECRET_KEY:-$("$PY" -c "import secrets; print(secrets.token_urlsafe(50))")}"
 export UPLOAD_DIR="$PWD/var/test/uploads"
 unset RUNWAY_API_KEY RUNWAY_API_URL RUNWAY_WEBHOOK_SECRET IMAGE_TO_VIDEO_PROVIDER CELERY_BROKER_URL
 rm -rf var/test && mkdir -p var/test

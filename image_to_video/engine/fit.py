@@ -49,7 +49,8 @@ def fit_video(
     fps = params.fps or DEFAULT_FPS[output_format]
     total = params.frame_count
     try:
-        container = av.open(os.fspath(source))
+        # Only as MP4/QuickTime, and only the local file: FFmpeg guesses nothing and follows no reference.
+        container = av.open(os.fspath(source), format="mp4", options={"protocol_whitelist": "file"})
     except (av.FFmpegError, OSError) as exc:
         raise InvalidImage(f"the provider's video could not be read: {exc}") from exc
     encoder = None

@@ -26,6 +26,7 @@ from django.core.files.storage import default_storage
 
 from .. import metrics
 from ..engine.fit import fit_video
+from . import downloads
 from .base import ProviderError, ProviderState, ProviderUpdate, StartOutcome, VideoProvider
 
 if TYPE_CHECKING:
@@ -182,26 +183,31 @@ class RunwayClient:
         self._request("DELETE", f"/v1/tasks/{task_id}")
 
     def download(self, url: str, dest: Path, *, max_bytes: int = MAX_DOWNLOAD_BYTES) -> Path:
-        """Stream an output video to ``dest`` (output URLs are presigned: no API key is sent)."""
+        """Stream an output video to ``dest`` (presigned URLs: no API key is sent), retried like API calls.
+
+        Only from RUNWAY_OUTPUT_URL_PREFIXES, every redirect hop checked, within
+        RUNWAY_DOWNLOAD_DEADLINE seconds in all (:mod:`.downloads`).
+        """
         failed = "the Runway video could not be downloaded"
-        try:
-            with self._send(self.downloads, "GET", url, stream=True) as response:
-                if response.status_code >= 400:
-                    raise ProviderError(
-                        f"{failed} ({response.status_code})",
-                        code="runway_download_failed",
-                        transient=response.status_code in RETRY_STATUSES,
-                    )
-                size = 0
-                with dest.open("wb") as out:
-                    for chunk in response.iter_content(1024 * 1024):
-                        size += len(chunk)
-                        if size > max_bytes:
-                            raise ProviderError("the Runway video is too large", code="runway_download_too_large")
-                        out.write(chunk)
-        except (requests.Timeout, requests.ConnectionError) as exc:
-            raise ProviderError(failed, code="runway_download_failed", transient=True) from exc
-        return dest
+        for attempt in range(self.max_retries + 1):
+            try:
+                return downloads.fetch(
+                    self.downloads,
+                    url,
+                    dest,
+                    prefixes=settings.RUNWAY_OUTPUT_URL_PREFIXES,
+                    max_bytes=max_bytes,
+                    deadline_seconds=settings.RUNWAY_DOWNLOAD_DEADLINE,
+                    timeout=self.timeout,
+                )
+            except downloads.DownloadRefused as exc:
+                raise ProviderError(f"{failed}: {exc}", code="runway_output_refused") from exc
+            except downloads.DownloadFailed as exc:
+                if not exc.transient or attempt == self.max_retries:
+                    code = "runway_download_too_large" if "too large" in str(exc) else "runway_download_failed"
+                    raise ProviderError(f"{failed} ({exc})", code=code, transient=exc.transient) from exc
+                self._sleep(attempt)
+        raise AssertionError("unreachable")
 
 
 @functools.lru_cache(maxsize=4)

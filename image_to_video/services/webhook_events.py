@@ -10,7 +10,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from ..models import Job, WebhookEvent
-from ..providers import provider_class
+from ..providers import get_provider, provider_class
 from .provider_updates import job_apply_provider_update
 
 log = logging.getLogger(__name__)
@@ -28,18 +28,25 @@ def webhook_event_record(*, webhook_id: str, provider: str, body: Any, task_id: 
 
 
 def webhook_event_process(event_id: Any) -> None:
-    """Hand a stored delivery to the same code as polling; mark it processed, or keep it for a retry."""
+    """A stored delivery makes the worker ask the provider about the task; only that answer is applied.
+
+    The body only says which task to look at: a delivery signed with a leaked
+    secret can make the service poll, never decide what it downloads or files.
+    The answer goes through the same code as polling; the event is marked
+    processed, or kept with its error for a retry.
+    """
     event = WebhookEvent.objects.filter(pk=event_id, processed_at__isnull=True).first()
     if event is None:
         return
     try:
-        update = provider_class(event.provider).parse_webhook(event.body)
-        job = Job.objects.filter(provider=event.provider, provider_task_id=update.task_id).first()
+        claimed = provider_class(event.provider).parse_webhook(event.body)
+        job = Job.objects.filter(provider=event.provider, provider_task_id=claimed.task_id).first()
         if job is None:
-            log.warning("webhook %s: no job for %s task %s", event.webhook_id, event.provider, update.task_id)
+            log.warning("webhook %s: no job for %s task %s", event.webhook_id, event.provider, claimed.task_id)
             WebhookEvent.objects.filter(pk=event.pk).update(processed_at=timezone.now(), error="unknown task id")
             return
-        job_apply_provider_update(job.pk, update)
+        if not job.is_final:
+            job_apply_provider_update(job.pk, get_provider(job.provider).poll(job))
     except Exception as exc:
         WebhookEvent.objects.filter(pk=event.pk).update(
             error=f"{type(exc).__name__}: {exc}"[:2000], attempts=models.F("attempts") + 1

@@ -46,6 +46,7 @@ def cluster(django_db_setup, django_db_blocker, tmp_path_factory, runway_video, 
         "AWS_S3_ENDPOINT_URL": s3proxy.url,
         "RUNWAY_API_KEY": fake.key,
         "RUNWAY_API_URL": fake.url,
+        "RUNWAY_OUTPUT_URL_PREFIXES": f"{fake.url}/outputs/",
         **FAST,
     }
     ensure_bucket(s3)

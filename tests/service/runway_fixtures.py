@@ -24,6 +24,7 @@ def runway(settings, runway_video):
     fake = FakeRunway(video=runway_video).start()
     settings.RUNWAY_API_KEY = fake.key
     settings.RUNWAY_API_URL = fake.url
+    settings.RUNWAY_OUTPUT_URL_PREFIXES = [f"{fake.url}/outputs/"]
     settings.RUNWAY_POLL_INTERVALS = (0.05, 0.1, 0.2)
     settings.RUNWAY_BACKOFF = 0.01
     settings.RUNWAY_TIMEOUT = (2.0, 1.0)

@@ -31,6 +31,9 @@ def runway_job(tenant, runway):
 
 
 def _succeeded(runway, task_id) -> dict:
+    """A SUCCEEDED delivery; Runway's API (the fake) says the same when the worker asks, as it would."""
+    if task_id in runway.tasks:
+        runway.tasks[task_id].update(status="SUCCEEDED", output=[f"{runway.url}/outputs/{task_id}.mp4"])
     return {
         "id": task_id,
         "status": "SUCCEEDED",
@@ -125,7 +128,9 @@ def test_a_late_running_after_succeeded_changes_nothing(in_process, client, webh
     assert WebhookEvent.objects.filter(processed_at__isnull=False).count() == 3
 
 
-def test_running_updates_progress(in_process, client, webhook_secret, runway_job):
+def test_running_updates_progress(in_process, client, webhook_secret, runway_job, runway):
+    runway.polls_to_finish = 100
+    runway.tasks[runway_job.provider_task_id]["polls"] = 63  # the API will say 64 % when asked
     _deliver(client, webhook_secret, {"id": runway_job.provider_task_id, "status": "RUNNING", "progress": 0.64})
     deadline = time.monotonic() + 5
     while Job.objects.get(pk=runway_job.pk).progress != 64 and time.monotonic() < deadline:
