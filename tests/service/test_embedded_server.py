@@ -64,3 +64,22 @@ def test_post_poll_download_on_embedded_defaults(embedded_server):
     assert requests.get(f"{base}/api/image-to-video/jobs/{job_id}", headers=other_auth, timeout=10).status_code == 404
     assert requests.get(base + job["videoUrl"], headers=other_auth, timeout=10).status_code == 404
     assert requests.get(base + job["videoUrl"], timeout=10).status_code in (401, 403)
+
+
+def test_oversized_bodies_are_refused_before_anything_reads_them(embedded_server):
+    base, (acme, _) = embedded_server
+    auth = {"Authorization": f"Token {acme['token']}"}
+    started = time.monotonic()
+    declared = requests.post(f"{base}/api/image-to-video/webhook", data=b"{" * (20 * 1024 * 1024), timeout=30)
+    assert declared.status_code == 413 and "larger than 65536 bytes" in declared.json()["detail"]
+
+    def streamed():  # chunked: no Content-Length to go by, so the bytes are counted
+        for _ in range(17):
+            yield b"x" * (1024 * 1024)
+
+    counted = requests.post(f"{base}/api/image-to-video/generate", data=streamed(), headers=auth, timeout=30)
+    assert counted.status_code == 413
+    small = requests.post(f"{base}/api/image-to-video/ws-ticket", data=b"x" * (300 * 1024), headers=auth, timeout=30)
+    assert small.status_code == 413, "every other route has a small limit"
+    assert time.monotonic() - started < 20
+    assert requests.get(f"{base}/healthz", timeout=5).ok, "the server is fine afterwards"
