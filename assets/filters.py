@@ -1,9 +1,22 @@
-"""Asset filters: tags and categories must all match; search covers name and tags."""
+"""Asset filters: tags and categories must all match; search covers name and tags.
+
+Each term is one ``EXISTS`` subquery, not a join (joins multiply rows and plans),
+and the number of terms is capped: past the cap the answer is a 400 naming the
+parameter.
+"""
 
 import django_filters
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
+from rest_framework.exceptions import ValidationError
 
 from .models import Asset
+
+MAX_TERMS = 10  # tags, categories, or search words per request
+
+
+def _cap(param: str, terms: list[str]) -> None:
+    if len(terms) > MAX_TERMS:
+        raise ValidationError({param: [f"At most {MAX_TERMS} terms, got {len(terms)}."]})
 
 
 def _names(values) -> list[str]:
@@ -21,9 +34,13 @@ class AllOfFilter(django_filters.BaseCSVFilter, django_filters.CharFilter):
         super().__init__(*args, **kwargs)
 
     def filter(self, qs, value):
-        for name in _names(value):
-            qs = qs.filter(**{f"{self.relation}__name": name})
-        return qs.distinct() if value else qs
+        names = _names(value)
+        _cap(self.field_name, names)
+        through = getattr(Asset, self.relation).through
+        target = "tag" if self.relation == "tags" else "category"
+        for name in names:
+            qs = qs.filter(Exists(through.objects.filter(asset_id=OuterRef("pk"), **{f"{target}__name": name})))
+        return qs
 
 
 class AssetFilter(django_filters.FilterSet):
@@ -42,9 +59,12 @@ class AssetFilter(django_filters.FilterSet):
         return qs.filter(metadata__jobId=str(value))
 
     def filter_search(self, qs, name, value):
-        for word in value.split():
-            qs = qs.filter(Q(name__icontains=word) | Q(tags__name__icontains=word))
-        return qs.distinct()
+        words = value.split()
+        _cap("search", words)
+        for word in words:
+            tagged = Asset.tags.through.objects.filter(asset_id=OuterRef("pk"), tag__name__icontains=word)
+            qs = qs.filter(Q(name__icontains=word) | Exists(tagged))
+        return qs
 
     def filter_queryset(self, queryset):
         # Repeated ?tag=a&tag=b arrive as a list; BaseCSVFilter sees only the last one otherwise.

@@ -105,7 +105,7 @@ class JobAdmin(admin.ModelAdmin):
             return "-"
         return format_html('<a href="{}">{}</a>', reverse("admin:assets_asset_change", args=[asset.pk]), asset.name)
 
-    @admin.action(description="Cancel selected jobs")
+    @admin.action(description="Cancel selected jobs", permissions=["change"])
     def cancel_jobs(self, request, queryset):
         done = 0
         for job in queryset:
@@ -116,7 +116,7 @@ class JobAdmin(admin.ModelAdmin):
                 pass
         self.message_user(request, f"Canceled {done} job(s).", messages.SUCCESS)
 
-    @admin.action(description="Retry selected failed jobs (as new jobs)")
+    @admin.action(description="Retry selected failed jobs (as new jobs)", permissions=["change"])
     def retry_jobs(self, request, queryset):
         queued, gone = 0, 0
         for job in queryset.filter(status__in=["failed", "canceled"]):
@@ -128,7 +128,7 @@ class JobAdmin(admin.ModelAdmin):
         note = f" {gone} could not be retried: their source image is no longer kept." if gone else ""
         self.message_user(request, f"Queued {queued} new job(s).{note}", messages.WARNING if gone else messages.SUCCESS)
 
-    @admin.action(description="Re-create missing assets")
+    @admin.action(description="Re-create missing assets", permissions=["change"])
     def recreate_assets(self, request, queryset):
         created = failed = 0
         for job in queryset.filter(status="completed", asset__isnull=True):

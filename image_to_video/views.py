@@ -5,6 +5,7 @@ import os
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
@@ -57,7 +58,9 @@ def metrics(request: HttpRequest) -> HttpResponse:
 
 @staff_member_required
 def admin_job_source(request, job_id):
-    """The job's source image, for the admin's job page."""
+    """The job's source image, for the admin's job page: staff who may view jobs only."""
+    if not request.user.has_perm("image_to_video.view_job"):
+        raise PermissionDenied
     job = get_object_or_404(Job, pk=job_id)
     if not job.source_image:
         raise Http404

@@ -134,3 +134,40 @@ def test_retry_refuses_a_job_whose_source_was_pruned(staff, tenant):
     response = _action(staff, "retry_jobs", [failed])
     assert "Queued 0 new job" in response.content.decode() and "no longer kept" in response.content.decode()
     assert Job.objects.count() == 1
+
+
+@pytest.fixture
+def viewer(db):
+    """Staff with view permission on jobs only."""
+    from django.contrib.auth.models import Permission
+    from django.test import Client
+
+    user = get_user_model().objects.create_user("viewer", password="pw", is_staff=True)
+    user.user_permissions.add(Permission.objects.get(codename="view_job"))
+    browser = Client()
+    browser.force_login(user)
+    return browser
+
+
+def test_a_view_only_staff_user_can_look_but_not_act(viewer, tenant):
+    queued = make_job(tenant)
+    failed = make_job(tenant, status=JobStatus.FAILED)
+    page = viewer.get("/admin/image_to_video/job/")
+    assert page.status_code == 200 and str(queued.pk) in page.content.decode()
+    for action in ("cancel_jobs", "retry_jobs", "recreate_assets"):
+        assert f'value="{action}"' not in page.content.decode()
+        viewer.post(
+            "/admin/image_to_video/job/", {"action": action, "_selected_action": [str(queued.pk), str(failed.pk)]}
+        )
+    assert Job.objects.get(pk=queued.pk).status == "queued" and Job.objects.count() == 2
+    assert viewer.get(f"/admin/image-to-video/jobs/{queued.pk}/source").status_code == 200
+
+
+def test_staff_without_view_permission_cannot_open_source_images(db, tenant):
+    from django.test import Client
+
+    job = make_job(tenant)
+    user = get_user_model().objects.create_user("bare-staff", password="pw", is_staff=True)
+    browser = Client()
+    browser.force_login(user)
+    assert browser.get(f"/admin/image-to-video/jobs/{job.pk}/source").status_code == 403

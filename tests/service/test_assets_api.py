@@ -144,3 +144,14 @@ def test_presigned_urls_download_from_s3_and_their_expiry_is_signed(tenant, s3, 
     assert abs((datetime.now(UTC) - signed_at).total_seconds()) < 60
     unsigned = urlunparse(urlparse(url)._replace(query=""))
     assert requests.get(unsigned, timeout=10).status_code == 403, "the bucket is not public"
+
+
+def test_filter_terms_are_capped_with_a_400_naming_the_parameter(tenant, library):
+    words = " ".join(f"w{i}" for i in range(32))
+    response = tenant.api.get(f"/api/assets/?search={words}")
+    assert response.status_code == 400 and "search" in response.json()
+    tags = ",".join(f"t{i}" for i in range(11))
+    response = tenant.api.get(f"/api/assets/?tag={tags}")
+    assert response.status_code == 400 and "tag" in response.json()
+    ten = " ".join(["brand"] * 10)
+    assert tenant.api.get(f"/api/assets/?search={ten}").status_code == 200, "up to the cap works"
