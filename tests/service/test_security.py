@@ -153,3 +153,26 @@ def test_a_downloaded_file_that_is_not_mp4_is_not_opened_as_anything_else(tmp_pa
     playlist.write_text("#EXTM3U\n#EXTINF:1,\nfile:///etc/passwd\n")
     with pytest.raises(InvalidImage):
         fit_video(playlist, tmp_path / "out.mp4", width=64, height=64, duration=1, output_format="mp4")
+
+
+def test_logins_are_throttled_per_user_and_per_address(client, tenant):
+    from django.test import Client
+
+    for i in range(10):
+        response = client.post("/accounts/login/", {"username": tenant.user.username, "password": f"wrong{i}"})
+        assert response.status_code == (429 if i == 9 else 200), "failures show the form; the 10th locks"
+    eleventh = client.post("/accounts/login/", {"username": tenant.user.username, "password": "pw"})
+    assert eleventh.status_code == 429, "the 11th attempt is refused, even with the right password"
+    other_address = Client(REMOTE_ADDR="10.9.8.7")
+    assert other_address.post("/accounts/login/", {"username": tenant.user.username, "password": "pw"}).status_code == 429
+    fresh = Client(REMOTE_ADDR="10.9.8.8")
+    assert fresh.post("/accounts/login/", {"username": "someone-else", "password": "x"}).status_code == 200
+
+
+def test_password_validators_refuse_weak_passwords(tenant):
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        validate_password("12345678", tenant.user)
+    validate_password("a long and unusual passphrase 93", tenant.user)
