@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
+from datetime import UTC, datetime
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -43,10 +46,20 @@ def _broker() -> None:
         conn.ensure_connection(max_retries=1, timeout=2)
 
 
-def _storage() -> None:
+def _storage_read() -> None:
+    """Lists a (normally empty) prefix: catches storage down and a missing bucket, writes nothing."""
+    default_storage.listdir("readyz")
+
+
+def _storage_write() -> None:
+    """Writes and deletes a tiny object: also catches missing write rights (operators only)."""
     name = f"readyz/{uuid.uuid4().hex}.txt"
     saved = default_storage.save(name, ContentFile(b"ok"))
     default_storage.delete(saved)
+
+
+_cache: dict[bool, tuple[float, dict[str, object], int]] = {}
+_cache_lock = threading.Lock()
 
 
 @extend_schema(
@@ -55,10 +68,26 @@ def _storage() -> None:
     tags=["health"],
 )
 @api_view(["GET"])
-@authentication_classes([])
 @permission_classes([AllowAny])
 def readyz(request):
-    checks = {"database": _database, "channelLayer": _channel_layer, "storage": _storage}
+    """Cached for READYZ_CACHE_SECONDS, so probes and anonymous callers cannot make it work harder;
+    the storage write probe runs for staff (or with READYZ_WRITE_PROBE=1) only."""
+    write_probe = settings.READYZ_WRITE_PROBE or bool(getattr(request.user, "is_staff", False))
+    now = time.monotonic()
+    with _cache_lock:
+        hit = _cache.get(write_probe)
+        if hit is None or now - hit[0] >= settings.READYZ_CACHE_SECONDS:
+            body, status = _check(write_probe)
+            _cache[write_probe] = hit = (now, body, status)
+    return Response(hit[1], status=hit[2])
+
+
+def _check(write_probe: bool) -> tuple[dict[str, object], int]:
+    checks = {
+        "database": _database,
+        "channelLayer": _channel_layer,
+        "storage": _storage_write if write_probe else _storage_read,
+    }
     if settings.CELERY_BROKER_URL:
         checks["broker"] = _broker
     results, failed = {}, []
@@ -69,7 +98,11 @@ def readyz(request):
         except Exception as exc:  # each failure is reported by name, never raised
             results[name] = f"unavailable: {type(exc).__name__}"
             failed.append(name)
-    body: dict[str, object] = {"status": "ok" if not failed else "unavailable", "checks": results}
+    body: dict[str, object] = {
+        "status": "ok" if not failed else "unavailable",
+        "checks": results,
+        "checkedAt": datetime.now(UTC).isoformat(),
+    }
     if failed:
         body["unavailable"] = failed
-    return Response(body, status=503 if failed else 200)
+    return body, 503 if failed else 200

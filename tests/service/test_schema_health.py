@@ -148,6 +148,7 @@ def own_redis_and_s3(settings, s3):
     storage = dict(settings.STORAGES["default"])
     storage["OPTIONS"] = dict(storage["OPTIONS"], bucket_name="readyz-bucket", endpoint_url=endpoint)
     settings.STORAGES = {**settings.STORAGES, "default": storage}
+    settings.READYZ_CACHE_SECONDS = 0  # every call checks afresh here
     yield own_redis, own_s3, make_bucket
     own_redis.stop()
     own_s3.stop()
@@ -172,3 +173,16 @@ def test_readyz_names_what_is_down_and_recovers(db, client, own_redis_and_s3):
     own_s3.start()
     make_bucket()  # moto keeps nothing across restarts
     assert client.get("/readyz").status_code == 200
+
+
+def test_readyz_is_cached_and_writes_only_for_operators(db, client, settings, s3):
+    from tests.conftest import bucket_keys
+
+    settings.READYZ_CACHE_SECONDS = 60
+    first, second = client.get("/readyz").json(), client.get("/readyz").json()
+    assert first["checkedAt"] == second["checkedAt"], "anonymous hits within the TTL are served from the cache"
+    before = len(bucket_keys(s3, "readyz/"))
+    settings.READYZ_CACHE_SECONDS = 0
+    for _ in range(3):
+        client.get("/readyz")
+    assert len(bucket_keys(s3, "readyz/")) == before == 0, "an anonymous probe writes nothing"

@@ -164,7 +164,9 @@ def test_logins_are_throttled_per_user_and_per_address(client, tenant):
     eleventh = client.post("/accounts/login/", {"username": tenant.user.username, "password": "pw"})
     assert eleventh.status_code == 429, "the 11th attempt is refused, even with the right password"
     other_address = Client(REMOTE_ADDR="10.9.8.7")
-    assert other_address.post("/accounts/login/", {"username": tenant.user.username, "password": "pw"}).status_code == 429
+    assert (
+        other_address.post("/accounts/login/", {"username": tenant.user.username, "password": "pw"}).status_code == 429
+    )
     fresh = Client(REMOTE_ADDR="10.9.8.8")
     assert fresh.post("/accounts/login/", {"username": "someone-else", "password": "x"}).status_code == 200
 
