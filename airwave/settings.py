@@ -268,6 +268,10 @@ RUNWAY_OUTPUT_URL_PREFIXES = env_list("RUNWAY_OUTPUT_URL_PREFIXES", "https://dnz
 RUNWAY_DOWNLOAD_DEADLINE = float(os.environ.get("RUNWAY_DOWNLOAD_DEADLINE", "300"))  # seconds, in all
 RUNWAY_POLL_DEADLINE = float(os.environ.get("RUNWAY_POLL_DEADLINE", 20 * 60))
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+# Validating an upload decodes it fully only up to this many pixels (JPEGs always, at 1/8 scale),
+# at most IMAGE_DECODES_AT_ONCE at a time per process; larger PNG/WebP are decoded by the worker.
+VALIDATE_DECODE_PIXELS = int(os.environ.get("VALIDATE_DECODE_PIXELS", str(12_000_000)))
+IMAGE_DECODES_AT_ONCE = int(os.environ.get("IMAGE_DECODES_AT_ONCE", "2"))
 # Bodies are bounded before Django reads them (airwave.body_limits): 413 past these.
 REQUEST_BODY_LIMITS = [
     ("/api/image-to-video/generate", 16 * 1024 * 1024),  # a 10 MB image as base64 JSON, or multipart

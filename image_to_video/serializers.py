@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import threading
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -29,6 +30,8 @@ from .services import SourceImage
 DATA_URI = re.compile(
     r"^data:(?P<type>image/[a-z0-9.+-]+)?(?P<params>(;[a-z0-9=.+-]+)*);base64,(?P<data>.*)$", re.IGNORECASE | re.DOTALL
 )
+# Full decodes in a request are bounded: a small PNG can inflate to 40 megapixels (120+ MB).
+_decodes = threading.BoundedSemaphore(settings.IMAGE_DECODES_AT_ONCE)
 EXTENSIONS = {"JPEG": "jpg", "MPO": "jpg", "PNG": "png", "WEBP": "webp"}
 
 
@@ -67,8 +70,12 @@ class SourceImageField(serializers.Field):
         if len(data) > limit:
             self.fail("too_large", limit=limit // (1024 * 1024))
         try:
-            info = probe_image(data)
-            load_image(data, min_size=(64, 64))  # decodes every byte (JPEGs at 1/8 scale): catches truncation
+            info = probe_image(data)  # the header: format, size within limits; no pixel decoded
+            if info.format in ("JPEG", "MPO") or info.width * info.height <= settings.VALIDATE_DECODE_PIXELS:
+                # Decodes every byte (JPEGs at 1/8 scale), catching truncation, a few at a time per process.
+                with _decodes:
+                    load_image(data, min_size=(64, 64))
+            # Larger PNG/WebP: what the header says is checked here; the full decode is the worker's.
         except EngineError as exc:
             raise serializers.ValidationError(str(exc)[:1].upper() + str(exc)[1:] + ".") from None
         return SourceImage(data=data, content_type=info.content_type, extension=EXTENSIONS[info.format])

@@ -87,6 +87,15 @@ def probe_image(source: Source) -> ImageInfo:
 
 
 def _orientation(image: Image.Image) -> int:
+    """The EXIF orientation, from the header only.
+
+    Pillow's PNG ``getexif()`` decodes the whole image when no eXIf chunk came
+    before the pixels (a 36-megapixel PNG: 100+ MB and a second of CPU just to
+    learn "upright"); such a PNG is upright here, and one whose eXIf chunk
+    follows the pixels is turned once it is decoded (``exif_transpose``).
+    """
+    if image.format == "PNG" and "exif" not in image.info:
+        return 1
     try:
         return int(image.getexif().get(0x0112, 1))
     except Exception:  # noqa: BLE001 - a broken EXIF block just means "upright"
@@ -109,12 +118,30 @@ def load_image(source: Source, *, min_size: tuple[int, int] | None = None) -> np
         image.draft("RGB", (width, height))
     try:
         image.load()
+        if min_size and image.format not in ("JPEG", "MPO"):
+            image = _reduce_to(image, min_size)
         image = ImageOps.exif_transpose(image)
         return _to_rgb(image)
     except InvalidImage:
         raise
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise InvalidImage("the image data is truncated or corrupt") from exc
+
+
+def _reduce_to(image: Image.Image, min_size: tuple[int, int]) -> Image.Image:
+    """Box-average by the largest whole factor that keeps ``min_size``: later copies are that much smaller.
+
+    PNG and WebP have no scaled decoding; reducing right after the decode keeps
+    a 36-megapixel photo from being copied at full size through the rest of the
+    pipeline (the renderer's own area filter would average the same pixels).
+    """
+    width, height = min_size
+    if _orientation(image) in (5, 6, 7, 8):
+        width, height = height, width
+    factor = min(image.width // max(1, width), image.height // max(1, height))
+    if factor < 2 or image.mode not in ("RGB", "RGBA", "L", "LA"):
+        return image
+    return image.reduce(factor)
 
 
 def _to_rgb(image: Image.Image) -> np.ndarray:

@@ -11,6 +11,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -302,8 +303,23 @@ def job_complete(job_id: Any, *, video_name: str = "", output_path: str | os.Pat
     )
 
 
+# An absolute filesystem path (not part of a URL): shown to users as its last part only.
+SERVER_PATH = re.compile(r"(?<![\w:/.])/(?:[^\s/'\"]+/)+([^\s/'\"]*)")
+
+
+def public_message(message: str) -> str:
+    """A job error as users see it: no server paths (``/srv/…/uploads/x.png`` becomes ``x.png``)."""
+    return SERVER_PATH.sub(lambda m: m.group(1) or "a file", message)[:2000]
+
+
 def job_fail(job_id: Any, *, code: str, message: str) -> Job | None:
-    return transition(job_id, JobStatus.FAILED, error_code=code[:50], error_message=message, lease_expires_at=None)
+    return transition(
+        job_id,
+        JobStatus.FAILED,
+        error_code=code[:50],
+        error_message=public_message(message),
+        lease_expires_at=None,
+    )
 
 
 def job_cancel(job: Job) -> Job:

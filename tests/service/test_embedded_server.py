@@ -83,3 +83,66 @@ def test_oversized_bodies_are_refused_before_anything_reads_them(embedded_server
     assert small.status_code == 413, "every other route has a small limit"
     assert time.monotonic() - started < 20
     assert requests.get(f"{base}/healthz", timeout=5).ok, "the server is fine afterwards"
+
+
+def _peak_rss_mb(pid: int) -> float:
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmHWM")
+
+
+def test_twenty_decompression_bombs_at_once_leave_the_server_small_and_answering(tmp_path):
+    import base64
+    import io
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (6000, 6000)).save(buf, "PNG")  # 36 megapixels in a few hundred KB
+    bomb = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+    assert len(buf.getvalue()) < 500_000
+    env = embedded_env(tmp_path)
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    subprocess.run([*manage, "migrate", "-v0"], env=env, check=True, cwd=ROOT, timeout=120)
+    out = subprocess.run(
+        [*manage, "create_client", "Bombs", "--user", "bomber"],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
+    auth = {"Authorization": f"Token {json.loads(out.strip().splitlines()[-1])['token']}"}
+    proc, base = start_uvicorn(env, tmp_path / "server.log")
+    try:
+        health: list[float] = []
+        done = threading.Event()
+
+        def probe():
+            while not done.is_set():
+                started = time.monotonic()
+                assert requests.get(f"{base}/healthz", timeout=10).ok
+                health.append(time.monotonic() - started)
+                time.sleep(0.1)
+
+        prober = threading.Thread(target=probe)
+        prober.start()
+        body = {"sourceImage": bomb, "width": 64, "height": 64, "duration": 1}
+        with ThreadPoolExecutor(20) as pool:
+            answers = list(
+                pool.map(
+                    lambda _: requests.post(f"{base}/api/image-to-video/generate", json=body, headers=auth, timeout=60),
+                    range(20),
+                )
+            )
+        done.set()
+        prober.join()
+        assert all(a.status_code in (202, 429) for a in answers), [a.status_code for a in answers]
+        assert health and max(health) < 5, "other requests are answered meanwhile"
+        assert _peak_rss_mb(proc.pid) < 1024
+    finally:
+        stop(proc)
