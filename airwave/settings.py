@@ -285,13 +285,15 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 11 * 1024 * 1024
 SOURCE_RETENTION_DAYS = float(os.environ.get("SOURCE_RETENTION_DAYS", "7"))  # then the worker deletes sources
 READYZ_CACHE_SECONDS = float(os.environ.get("READYZ_CACHE_SECONDS", "3"))
 READYZ_WRITE_PROBE = env_bool("READYZ_WRITE_PROBE", False)  # else only staff get the storage write probe
+WS_ACCESS_RECHECK_SECONDS = float(os.environ.get("WS_ACCESS_RECHECK_SECONDS", "2"))
+TOKEN_MAX_AGE_DAYS = float(os.environ.get("TOKEN_MAX_AGE_DAYS", "90"))  # API tokens expire (0: never)
 MAX_ACTIVE_JOBS_PER_CLIENT = int(os.environ.get("MAX_ACTIVE_JOBS_PER_CLIENT", "20"))
 GENERATE_RATE = os.environ.get("GENERATE_RATE", "60/minute")  # per user, on the shared cache
 PROGRESS_SAVE_INTERVAL = float(os.environ.get("PROGRESS_SAVE_INTERVAL", "0.25"))  # seconds, per job
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "tenancy.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -318,9 +320,17 @@ SPECTACULAR_SETTINGS = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"job_id": {"()": "image_to_video.logs.JobIdFilter"}},
+    "filters": {
+        "job_id": {"()": "image_to_video.logs.JobIdFilter"},
+        "scrub_query": {"()": "image_to_video.logs.ScrubQueryString"},
+    },
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s job=%(job_id)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["job_id"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "botocore": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "botocore": {"level": "WARNING"},
+        # uvicorn's access log, without query strings (tokens and tickets never reach a log)
+        "uvicorn.access": {"handlers": ["console"], "filters": ["scrub_query"], "propagate": False, "level": "INFO"},
+    },
 }

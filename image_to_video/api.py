@@ -14,13 +14,15 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
+from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from . import selectors, services
 from .models import JobStatus
 from .outputs import JobOut
-from .serializers import GenerateRequest
+from .serializers import GenerateRequest, WsTicketOut, WsTicketRequest
 from .throttles import GenerateRateThrottle
+from .tickets import TICKET_SECONDS, ticket_issue
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_BUSY = 30  # seconds: about a render or two
@@ -125,3 +127,14 @@ class JobViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         except services.JobNotCancelable as exc:
             return Response({"detail": f"The job has already finished ({exc})."}, status=status.HTTP_409_CONFLICT)
         return Response(JobOut(selectors.jobs_visible_to(request.user).get(pk=job.pk)).data)
+
+
+class WsTicketView(APIView):
+    """A single-use ticket for ``?ticket=`` on the client's WebSocket, valid for 60 seconds."""
+
+    @extend_schema(request=WsTicketRequest, responses={200: WsTicketOut}, summary="A WebSocket ticket")
+    def post(self, request):
+        form = WsTicketRequest(data=request.data, context={"request": request})
+        form.is_valid(raise_exception=True)
+        ticket = ticket_issue(user_id=request.user.pk, client_id=form.validated_data["clientId"])
+        return Response({"ticket": ticket, "expiresIn": TICKET_SECONDS})

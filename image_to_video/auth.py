@@ -1,23 +1,41 @@
-"""``?token=<DRF token>`` authentication for WebSockets (the session works as well)."""
+"""WebSocket authentication: ``?ticket=`` (single use, 60 s), ``?token=`` (an API token), or the session."""
 
+from __future__ import annotations
+
+from typing import Any
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.middleware import BaseMiddleware
-from rest_framework.authtoken.models import Token
+from django.contrib.auth import get_user_model
+
+from tenancy.authentication import user_for_token
+
+from .tickets import ticket_redeem
 
 
 @database_sync_to_async
-def _user_for_token(key: str):
-    token = Token.objects.select_related("user").filter(key=key).first()
-    return token.user if token is not None and token.user.is_active else None
+def _user_for_ticket(value: str) -> tuple[Any, str | None]:
+    ticket = ticket_redeem(value)
+    if ticket is None:
+        return None, None
+    user = get_user_model().objects.filter(pk=ticket.user_id, is_active=True).first()
+    return user, ticket.client_id
 
 
 class TokenAuthMiddleware(BaseMiddleware):
-    async def __call__(self, scope, receive, send):
-        key = parse_qs(scope.get("query_string", b"").decode()).get("token", [None])[0]
-        if key:
-            user = await _user_for_token(key)
+    """Sets ``scope["user"]`` from a ticket or token; ``scope["ticket_client"]`` is the client a ticket is for."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> Any:
+        query = parse_qs(scope.get("query_string", b"").decode())
+        ticket, key = query.get("ticket", [None])[0], query.get("token", [None])[0]
+        if ticket:
+            user, client_id = await _user_for_ticket(ticket)
+            scope = dict(scope, ticket_client=client_id or "-", auth_via="ticket")
             if user is not None:
-                scope = dict(scope, user=user)
+                scope["user"] = user
+        elif key:
+            user = await database_sync_to_async(user_for_token)(key)
+            if user is not None:
+                scope = dict(scope, user=user, auth_via="token", token_key=key)
         return await super().__call__(scope, receive, send)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 from uuid import UUID
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.sessions.backends.db import SessionStore
 
+from tenancy.authentication import user_for_token
 from tenancy.models import Client
 from tenancy.selectors import is_member, parse_client_id
 
@@ -29,9 +34,15 @@ def _unfinished_jobs(client_id: UUID) -> list[dict[str, Any]]:
 
 
 class ClientJobsConsumer(AsyncJsonWebsocketConsumer):
-    """Server messages: ``job.updated``, ``asset.created``; ``jobs.sync`` on request."""
+    """Server messages: ``job.updated``, ``asset.created``; ``jobs.sync`` on request.
+
+    Access is checked again every WS_ACCESS_RECHECK_SECONDS: a member removed from
+    the client, a deactivated user, a logged-out session or a rotated token gets
+    the socket closed (4403) within seconds.
+    """
 
     group = None
+    watcher: asyncio.Task[None] | None = None
 
     async def connect(self):
         events.remember_server_loop()
@@ -44,14 +55,41 @@ class ClientJobsConsumer(AsyncJsonWebsocketConsumer):
         if client_id is None or not await _client_exists(client_id):
             await self.close(code=CLOSE_NOT_FOUND)
             return
+        if self.scope.get("ticket_client") not in (None, str(client_id)):  # a ticket is for one client's socket
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
         if not await database_sync_to_async(is_member)(user, client_id):
             await self.close(code=CLOSE_FORBIDDEN)
             return
         self.client_id = client_id
         self.group = events.group_name(client_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
+        self.watcher = asyncio.create_task(self._watch_access())
+
+    async def _watch_access(self) -> None:
+        while True:
+            await asyncio.sleep(settings.WS_ACCESS_RECHECK_SECONDS)
+            if not await database_sync_to_async(self._still_allowed)():
+                await self.close(code=CLOSE_FORBIDDEN)
+                return
+
+    def _still_allowed(self) -> bool:
+        user = self.scope["user"]
+        if not get_user_model().objects.filter(pk=user.pk, is_active=True).exists():
+            return False
+        if not is_member(user, self.client_id):
+            return False
+        via = self.scope.get("auth_via", "session")
+        if via == "token":
+            return user_for_token(self.scope["token_key"]) is not None
+        if via == "session":
+            session = self.scope.get("session")
+            return bool(session and session.session_key and SessionStore().exists(session.session_key))
+        return True  # a ticket was checked when it was spent; membership above still counts
 
     async def disconnect(self, code):
+        if self.watcher is not None:
+            self.watcher.cancel()
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 

@@ -20,6 +20,16 @@ def job_context(job_id: Any) -> Iterator[None]:
         _job_id.reset(token)
 
 
+class ScrubQueryString(logging.Filter):
+    """For uvicorn's access log: the path without its query string (``?token=``, ``?ticket=`` stay out)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and len(record.args) >= 3 and isinstance(record.args[2], str):
+            path: str = record.args[2]
+            record.args = (*record.args[:2], path.split("?", 1)[0], *record.args[3:])
+        return True
+
+
 class JobIdFilter(logging.Filter):
     """Adds ``record.job_id`` (``-`` outside a job) for the ``job=%(job_id)s`` of the log format."""
 

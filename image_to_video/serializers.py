@@ -153,3 +153,19 @@ class GenerateRequest(serializers.Serializer):
             "provider": attrs["provider"],
             "prompt_text": attrs.get("promptText", ""),
         }
+
+
+class WsTicketRequest(serializers.Serializer):
+    """POST /api/image-to-video/ws-ticket: a socket ticket for one of the caller's clients."""
+
+    clientId = serializers.UUIDField()
+
+    def validate_clientId(self, value):
+        if not clients_of(self.context["request"].user).filter(pk=value).exists():
+            raise serializers.ValidationError("Not a client you belong to.")
+        return value
+
+
+class WsTicketOut(serializers.Serializer):
+    ticket = serializers.CharField()
+    expiresIn = serializers.IntegerField(help_text="seconds")

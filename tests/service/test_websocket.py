@@ -141,3 +141,107 @@ def test_live_progress_completion_and_asset_reach_only_the_clients_members(live_
         next(m for m in mine if m["type"] == "job.updated" and m["job"]["status"] == "completed")
     )
     assert theirs == [{"type": "jobs.sync", "jobs": []}], "the other client's member received nothing"
+
+
+def _ticket(tenant, client_id) -> str:
+    response = tenant.api.post("/api/image-to-video/ws-ticket", {"clientId": str(client_id)}, format="json")
+    assert response.status_code == 200, response.content
+    return response.json()["ticket"]
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_a_ticket_works_once_for_its_own_client(make_tenant):
+    owner = await sync_to_async(make_tenant)("Owner")
+    other = await sync_to_async(make_tenant)("Other")
+    ticket = await sync_to_async(_ticket)(owner, owner.client.pk)
+    communicator, connected = await _connect(f"/ws/image-to-video/clients/{owner.client.pk}/?ticket={ticket}")
+    await communicator.send_json_to({"type": "jobs.sync"})
+    assert (await communicator.receive_json_from(timeout=3))["type"] == "jobs.sync", "the ticket let the member in"
+    await communicator.disconnect()
+    again, _ = await _connect(f"/ws/image-to-video/clients/{owner.client.pk}/?ticket={ticket}")
+    assert await _close_code(again) == 4401, "a ticket works once"
+    await again.disconnect()
+    foreign = await sync_to_async(
+        lambda: other.api.post("/api/image-to-video/ws-ticket", {"clientId": str(owner.client.pk)}, format="json")
+    )()
+    assert foreign.status_code == 400 and "clientId" in foreign.json(), "no ticket for another client's socket"
+    own = await sync_to_async(make_tenant)(user=owner.user)  # the owner in a second client
+    ticket = await sync_to_async(_ticket)(owner, own.client.pk)
+    mismatch, _ = await _connect(f"/ws/image-to-video/clients/{owner.client.pk}/?ticket={ticket}")
+    assert await _close_code(mismatch) == 4403, "a ticket opens only the socket it was made for"
+    await mismatch.disconnect()
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_a_ticket_expires_after_a_minute(make_tenant, monkeypatch):
+    import time as clock
+
+    from django.core import signing
+
+    owner = await sync_to_async(make_tenant)("Owner")
+    ticket = await sync_to_async(_ticket)(owner, owner.client.pk)
+    real = clock.time
+    monkeypatch.setattr(signing.time, "time", lambda: real() + 61)
+    late, _ = await _connect(f"/ws/image-to-video/clients/{owner.client.pk}/?ticket={ticket}")
+    assert await _close_code(late) == 4401
+    await late.disconnect()
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_a_removed_member_and_a_rotated_token_are_cut_off_within_seconds(make_tenant, settings):
+    from django.core.management import call_command
+
+    from tenancy.models import Membership
+
+    settings.WS_ACCESS_RECHECK_SECONDS = 0.3
+    owner = await sync_to_async(make_tenant)("Owner")
+    second = await sync_to_async(make_tenant)(client=owner.client)
+    removed, _ = await _connect(f"/ws/image-to-video/clients/{owner.client.pk}/?token={owner.token}")
+    rotated, _ = await _connect(f"/ws/image-to-video/clients/{owner.client.pk}/?token={second.token}")
+    await sync_to_async(Membership.objects.filter(client=owner.client, user=owner.user).delete)()
+    await sync_to_async(call_command)("rotate_token", second.user.username, stdout=open("/dev/null", "w"))
+    assert await _close_code(removed) == 4403
+    assert await _close_code(rotated) == 4403
+    await removed.disconnect()
+    await rotated.disconnect()
+
+
+def test_expired_tokens_are_refused_and_rotation_gives_a_working_one(tenant, settings):
+    import io
+
+    from django.core.management import call_command
+    from django.utils import timezone
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    url = f"/api/image-to-video/jobs/client/{tenant.client.pk}"
+    assert tenant.api.get(url).status_code == 200
+    Token.objects.filter(key=tenant.token).update(created=timezone.now() - timezone.timedelta(days=91))
+    expired = tenant.api.get(url)
+    assert expired.status_code == 401 and "expired" in expired.json()["detail"]
+    out = io.StringIO()
+    call_command("rotate_token", tenant.user.username, stdout=out)
+    fresh = APIClient()
+    fresh.credentials(HTTP_AUTHORIZATION=f"Token {json.loads(out.getvalue())['token']}")
+    assert fresh.get(url).status_code == 200
+
+
+def test_access_log_lines_carry_no_query_string():
+    import logging
+
+    from image_to_video.logs import ScrubQueryString
+
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5", "GET", "/ws/image-to-video/clients/x/?token=secret123", "1.1", 101),
+        None,
+    )
+    ScrubQueryString().filter(record)
+    assert "secret123" not in record.getMessage() and "/ws/image-to-video/clients/x/" in record.getMessage()

@@ -175,12 +175,16 @@ async function loadJobs() {
 let socket = null;
 let retry = 0;
 
-function connect() {
+async function connect() {
   if (socket) socket.close(1000);
   const id = clientId();
   if (!id) return;
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const ws = new WebSocket(`${scheme}://${location.host}/ws/image-to-video/clients/${id}/`);
+  // A single-use ticket (60 s) rather than anything long-lived in the URL; the session also works.
+  const ticket = await api("/api/image-to-video/ws-ticket", {
+    method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify({clientId: id})});
+  const query = ticket.ok ? `?ticket=${encodeURIComponent(ticket.body.ticket)}` : "";
+  const ws = new WebSocket(`${scheme}://${location.host}/ws/image-to-video/clients/${id}/${query}`);
   socket = ws;
   ws.onopen = () => {
     retry = 0;

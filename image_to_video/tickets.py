@@ -1,0 +1,43 @@
+"""WebSocket tickets: a signed, single-use pass to one client's socket, valid for 60 seconds.
+
+A browser cannot set headers on a WebSocket, and an API token in the URL ends up
+in access logs and proxies. A ticket is made by ``POST …/ws-ticket`` (with the
+caller's token or session) and spent on ``?ticket=``: it names the user and the
+client, expires quickly, and works once (spent tickets are remembered in the
+shared cache for longer than they live).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from django.core import signing
+from django.core.cache import cache
+
+SALT = "image_to_video.ws-ticket"
+TICKET_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class Ticket:
+    user_id: int
+    client_id: str
+
+
+def ticket_issue(*, user_id: Any, client_id: Any) -> str:
+    return signing.dumps({"u": user_id, "c": str(client_id), "n": secrets.token_urlsafe(12)}, salt=SALT)
+
+
+def ticket_redeem(value: str) -> Ticket | None:
+    """The ticket's holder and client, once; None when forged, expired or already used."""
+    try:
+        data = signing.loads(value, salt=SALT, max_age=TICKET_SECONDS)
+    except signing.BadSignature:
+        return None
+    try:
+        first_use = cache.add(f"ws-ticket-used:{data['n']}", 1, timeout=TICKET_SECONDS * 2)
+    except Exception:  # the cache is down: refuse rather than allow a replay
+        return None
+    return Ticket(user_id=int(data["u"]), client_id=str(data["c"])) if first_use else None
