@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 EMBEDDED := env -u DATABASE_URL -u REDIS_URL -u CELERY_BROKER_URL -u AWS_STORAGE_BUCKET_NAME
 
-.PHONY: install demo serve test lint check-deploy bench clean
+.PHONY: install demo serve test lint check-deploy fuzz bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
+
+# Schemathesis over every route with many more examples than `make test` runs.
+fuzz: install
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-200} bash scripts/test.sh tests/service/test_fuzz.py
 
 # `manage.py check --deploy` under the production environment of docs/SECURITY.md.
 check-deploy: install

@@ -48,7 +48,10 @@ def _broker() -> None:
 
 def _storage_read() -> None:
     """Lists a (normally empty) prefix: catches storage down and a missing bucket, writes nothing."""
-    default_storage.listdir("readyz")
+    try:
+        default_storage.listdir("readyz")
+    except FileNotFoundError:  # local storage without that folder: it answered
+        pass
 
 
 def _storage_write() -> None:
