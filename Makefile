@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 EMBEDDED := env -u DATABASE_URL -u REDIS_URL -u CELERY_BROKER_URL -u AWS_STORAGE_BUCKET_NAME
 
-.PHONY: install demo serve test lint check-deploy fuzz bench clean
+.PHONY: install demo serve test lint check-deploy fuzz image-test bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
+
+# Build the image and smoke-test it (web + worker containers, a job to its asset); skips without an engine.
+image-test: install
+	bash scripts/image-test.sh
 
 # Schemathesis over every route with many more examples than `make test` runs.
 fuzz: install

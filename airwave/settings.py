@@ -162,8 +162,12 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "static"
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise serves from here once collectstatic has run
+# The image collects static files into /app/static at build time (STATIC_ROOT), never into the volume.
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or VAR_DIR / "static")
+try:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise serves from here once collectstatic has run
+except OSError:
+    pass  # read-only or not ours: whatever was collected is served
 MEDIA_URL = "/media/"
 MEDIA_ROOT = VAR_DIR / "media"
 UPLOAD_DIR = Path(os.environ.get("UPLOAD_DIR") or VAR_DIR / "uploads")
@@ -172,6 +176,8 @@ LOGIN_REDIRECT_URL = "/"
 
 # --- storage: S3 through django-storages when a bucket is named, local files otherwise
 AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME") or None
+# Where browsers reach the bucket, when that differs from where the service does (compose: MinIO).
+AWS_S3_PUBLIC_ENDPOINT_URL = os.environ.get("AWS_S3_PUBLIC_ENDPOINT_URL") or None
 if AWS_STORAGE_BUCKET_NAME:
     _default_storage = {
         "BACKEND": "airwave.storage.S3Storage",
@@ -203,7 +209,8 @@ STORAGES = {
     "default": _default_storage,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
-WHITENOISE_USE_FINDERS = True
+# Serve collected (and compressed) files when collectstatic has run; straight from the apps otherwise.
+WHITENOISE_USE_FINDERS = not (STATIC_ROOT.is_dir() and any(STATIC_ROOT.iterdir()))
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- Redis: channel layer, Celery broker, and the cache (throttling) shared by every host

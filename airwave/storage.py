@@ -15,6 +15,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from django.conf import settings
 from storages.backends.s3 import S3Storage as BaseS3Storage
 from storages.utils import clean_name
 
@@ -67,7 +68,8 @@ class S3Storage(BaseS3Storage):
                     "s3",
                     region_name=self.region_name,
                     use_ssl=self.use_ssl,
-                    endpoint_url=self.endpoint_url,
+                    # URLs for browsers are signed for the endpoint they can reach (AWS_S3_PUBLIC_ENDPOINT_URL)
+                    endpoint_url=settings.AWS_S3_PUBLIC_ENDPOINT_URL or self.endpoint_url,
                     config=self.client_config,
                     verify=self.verify,
                 )
