@@ -15,6 +15,17 @@ BASE=docker.io/library/python:3.11-slim
 started=$(date +%s)
 say() { echo "image-test: $*"; }
 
+# --- the compose file parses, and refuses to start without the secrets of its env file
+compose_dir=$(mktemp -d)
+cp docker-compose.yml "$compose_dir/"
+(cd "$compose_dir" && ! "$OLDPWD/.venv/bin/podman-compose" config >/dev/null 2>&1) \
+  || { say "FAIL: compose starts without its .env"; exit 1; }
+printf 'DJANGO_SECRET_KEY=%s\nPOSTGRES_PASSWORD=x\nMINIO_ROOT_USER=x\nMINIO_ROOT_PASSWORD=x\nAWS_S3_PUBLIC_ENDPOINT_URL=http://localhost:9000\n' \
+  "$(head -c 40 /dev/urandom | base64 | tr -dc A-Za-z0-9)" > "$compose_dir/.env"
+(cd "$compose_dir" && "$OLDPWD/.venv/bin/podman-compose" config >/dev/null) || { say "FAIL: compose config"; exit 1; }
+rm -rf "$compose_dir"
+say "compose file parses (podman-compose config)"
+
 engine=""
 if command -v docker >/dev/null && docker info >/dev/null 2>&1; then
   engine=docker
@@ -52,7 +63,8 @@ if ! $engine image exists "$BASE" 2>/dev/null && ! $engine image inspect "$BASE"
     if [ ! -f "$CACHE/bookworm-python311.tar" ]; then
       say "no registry: building $BASE from Debian's packages (cached in $CACHE)"
       root=$(mktemp -d)
-      debootstrap --variant=minbase --include=python3.11,python3.11-venv,ca-certificates \
+      trap 'rm -rf "$root"' EXIT
+      debootstrap --variant=minbase --include=python3.11,python3.11-venv,python3-distutils,python3-pip-whl,python3-setuptools-whl,ca-certificates \
         bookworm "$root" http://deb.debian.org/debian > var/debootstrap.log 2>&1
       tar -C "$root" -cf "$CACHE/bookworm-python311.tar" .
       rm -rf "$root"
