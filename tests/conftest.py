@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import os
 import socket
 import subprocess
@@ -243,6 +244,28 @@ def embedded_env(tmp_path: Path) -> dict:
     }
     env["AIRWAVE_VAR_DIR"] = str(tmp_path / "var")
     return env
+
+
+def embedded_stack(tmp_path: Path, clients: tuple[str, ...], **env_overrides: str):
+    """A migrated embedded service under uvicorn with ``clients`` (one user each):
+    returns ``(process, base URL, [{"clientId", "userId", "token"}, …])``."""
+    env = {**embedded_env(tmp_path), **env_overrides}
+    manage = [sys.executable, str(ROOT / "manage.py")]
+    subprocess.run([*manage, "migrate", "-v0"], env=env, check=True, cwd=ROOT, timeout=120)
+    owners = []
+    for name in clients:
+        out = subprocess.run(
+            [*manage, "create_client", name, "--user", name.lower()],
+            env=env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        ).stdout
+        owners.append(json.loads(out.strip().splitlines()[-1]))
+    proc, base = start_uvicorn(env, tmp_path / "server.log")
+    return proc, base, owners
 
 
 def free_port() -> int:

@@ -1,35 +1,17 @@
 """The embedded service over real HTTP: uvicorn, SQLite, local files, the in-process worker."""
 
-import json
-import subprocess
-import sys
 import time
 
 import pytest
 import requests
 
-from tests.conftest import ROOT, embedded_env, generate_body, start_uvicorn, stop
+from tests.conftest import ROOT, embedded_stack, generate_body, stop
 from tests.videos import probe_video
 
 
 @pytest.fixture
 def embedded_server(tmp_path):
-    env = embedded_env(tmp_path)
-    manage = [sys.executable, str(ROOT / "manage.py")]
-    subprocess.run([*manage, "migrate", "-v0"], env=env, check=True, cwd=ROOT, timeout=120)
-    owners = []
-    for name in ("Acme", "Other"):
-        out = subprocess.run(
-            [*manage, "create_client", name, "--user", name.lower()],
-            env=env,
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        ).stdout
-        owners.append(json.loads(out.strip().splitlines()[-1]))
-    proc, base = start_uvicorn(env, tmp_path / "server.log")
+    proc, base, owners = embedded_stack(tmp_path, ("Acme", "Other"))
     yield base, owners
     stop(proc)
 
@@ -104,20 +86,8 @@ def test_twenty_decompression_bombs_at_once_leave_the_server_small_and_answering
     Image.new("RGB", (6000, 6000)).save(buf, "PNG")  # 36 megapixels in a few hundred KB
     bomb = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
     assert len(buf.getvalue()) < 500_000
-    env = embedded_env(tmp_path)
-    manage = [sys.executable, str(ROOT / "manage.py")]
-    subprocess.run([*manage, "migrate", "-v0"], env=env, check=True, cwd=ROOT, timeout=120)
-    out = subprocess.run(
-        [*manage, "create_client", "Bombs", "--user", "bomber"],
-        env=env,
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    ).stdout
-    auth = {"Authorization": f"Token {json.loads(out.strip().splitlines()[-1])['token']}"}
-    proc, base = start_uvicorn(env, tmp_path / "server.log")
+    proc, base, (bomber,) = embedded_stack(tmp_path, ("Bombs",))
+    auth = {"Authorization": f"Token {bomber['token']}"}
     try:
         health: list[float] = []
         done = threading.Event()

@@ -8,10 +8,7 @@ a few examples per operation; ``make fuzz`` many more (FUZZ_EXAMPLES).
 from __future__ import annotations
 
 import base64
-import json
 import os
-import subprocess
-import sys
 
 import pytest
 import schemathesis
@@ -19,7 +16,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from schemathesis.checks import not_a_server_error, response_schema_conformance
 
-from tests.conftest import ROOT, embedded_env, generate_body, start_uvicorn, stop
+from tests.conftest import embedded_stack, generate_body, stop
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "4"))
 
@@ -28,22 +25,9 @@ EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "4"))
 def fuzz_server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("fuzz")
     secret = "whsec_" + base64.b64encode(os.urandom(24)).decode()  # the webhook configured: 401s, not a 503
-    env = dict(embedded_env(tmp), GENERATE_RATE="100000/minute", RUNWAY_WEBHOOK_SECRET=secret)
-    manage = [sys.executable, str(ROOT / "manage.py")]
-    subprocess.run([*manage, "migrate", "-v0"], env=env, check=True, cwd=ROOT, timeout=120)
-    owners = []
-    for name in ("Fuzzed", "Bystander"):
-        out = subprocess.run(
-            [*manage, "create_client", name, "--user", name.lower()],
-            env=env,
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        ).stdout
-        owners.append(json.loads(out.strip().splitlines()[-1]))
-    proc, base = start_uvicorn(env, tmp / "server.log")
+    proc, base, owners = embedded_stack(
+        tmp, ("Fuzzed", "Bystander"), GENERATE_RATE="100000/minute", RUNWAY_WEBHOOK_SECRET=secret
+    )
     import requests
 
     bystander = {"Authorization": f"Token {owners[1]['token']}"}
