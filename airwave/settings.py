@@ -194,6 +194,8 @@ if AWS_STORAGE_BUCKET_NAME:
             # Fail fast when S3 is down: the asset is created later by reconcile_assets.
             "client_config": BotoConfig(
                 signature_version="s3v4",
+                # "path" when a proxy routes the bucket's path to the store (compose's ingress)
+                s3={"addressing_style": os.environ.get("AWS_S3_ADDRESSING_STYLE") or "auto"},
                 connect_timeout=3,
                 read_timeout=30,
                 retries={"max_attempts": 2, "mode": "standard"},
