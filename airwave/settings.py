@@ -223,7 +223,7 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("CHANNEL_LAYER_PREFIX", "airwave"),
-            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
         }
     }
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or REDIS_URL
@@ -233,7 +233,7 @@ if REDIS_URL:
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
                 # Bounded waits: a Redis outage costs a lost notification, never a hung request.
-                "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 2, "socket_timeout": 2}],
+                "hosts": [{"address": REDIS_URL, "socket_connect_timeout": 1, "socket_timeout": 2}],
                 "prefix": os.environ.get("CHANNEL_LAYER_PREFIX", "airwave"),
             },
         }
@@ -248,8 +248,8 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # keep the LOGGING format: the job id on every line about a job
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "airwave")
-# Publishing gives up within about two seconds when the broker is down (the job row is the outbox).
-CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# Publishing gives up within a few seconds when the broker is down (the job row is the outbox).
+CELERY_BROKER_CONNECTION_TIMEOUT = 1.5
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 RECOVER_EVERY = float(os.environ.get("RECOVER_EVERY", "15"))  # seconds between recovery sweeps

@@ -6,7 +6,7 @@ any host; without one, a small thread pool in this process runs the same task
 function, so ``make demo`` and ``make serve`` need no server. ``inline()`` runs
 queued work at once in the calling thread (the ``generate_video`` command).
 
-Publishing gives up quickly when the broker is down (about two seconds) and
+Publishing gives up quickly when the broker is down (within about 4.5 seconds) and
 raises; callers whose work is recorded in the database (every job is) leave it
 to the recovery sweep. This module imports no app module: what the periodic
 timer runs is handed to it (:func:`set_periodic`).
@@ -29,7 +29,7 @@ from django.db import close_old_connections, connections
 
 log = logging.getLogger(__name__)
 IN_PROCESS_WORKERS = 2
-PUBLISH_RETRY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
+PUBLISH_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
 
 _local = threading.local()
 _lock = threading.Lock()
