@@ -130,7 +130,7 @@ def test_a_redirect_to_loopback_is_refused(in_process, settings, runway_job, run
 
 def test_a_trickling_download_fails_at_the_deadline(in_process, settings, runway_job, runway, receiver, s3):
     from image_to_video import services
-    from image_to_video.providers import ProviderError
+    from image_to_video.providers import ProviderError, get_provider
 
     slow = receiver(trickle=True)
     settings.RUNWAY_OUTPUT_URL_PREFIXES = [f"{slow.url}/"]
@@ -138,9 +138,7 @@ def test_a_trickling_download_fails_at_the_deadline(in_process, settings, runway
     runway.tasks[runway_job.provider_task_id].update(status="SUCCEEDED", output=[f"{slow.url}/v.mp4"])
     started = time.monotonic()
     with pytest.raises(ProviderError, match="took over 1 s"):
-        services.job_apply_provider_update(
-            runway_job.pk, services.job_poll.__globals__["get_provider"]("runway").poll(runway_job)
-        )
+        services.job_apply_provider_update(runway_job.pk, get_provider("runway").poll(runway_job))
     assert time.monotonic() - started < 10, "each of the 3 tries stops at the deadline"
     assert Job.objects.get(pk=runway_job.pk).status == "processing", "a transient failure: polled again later"
 
