@@ -118,15 +118,20 @@ class JobAdmin(admin.ModelAdmin):
 
     @admin.action(description="Retry selected failed jobs (as new jobs)", permissions=["change"])
     def retry_jobs(self, request, queryset):
-        queued, gone = 0, 0
+        queued, gone, busy = 0, 0, 0
         for job in queryset.filter(status__in=["failed", "canceled"]):
             try:
                 services.job_retry(job)
                 queued += 1
             except services.JobNotRetryable:
                 gone += 1
+            except services.ClientBusy:
+                busy += 1
         note = f" {gone} could not be retried: their source image is no longer kept." if gone else ""
-        self.message_user(request, f"Queued {queued} new job(s).{note}", messages.WARNING if gone else messages.SUCCESS)
+        if busy:
+            note += f" {busy} not queued: their client is at its limit of unfinished jobs."
+        level = messages.WARNING if gone or busy else messages.SUCCESS
+        self.message_user(request, f"Queued {queued} new job(s).{note}", level)
 
     @admin.action(description="Re-create missing assets", permissions=["change"])
     def recreate_assets(self, request, queryset):

@@ -339,31 +339,31 @@ def job_cancel(job: Job) -> Job:
 
 
 def job_retry(job: Job) -> Job:
-    """A new queued job with the same parameters and source (admin action)."""
-    with transaction.atomic():
-        clone = Job.objects.get(pk=job.pk)
-        source_name = clone.source_image.name or ""
-        if not source_name or not clone.source_image.storage.exists(source_name):
-            raise JobNotRetryable(f"the source image of job {job.pk} is no longer kept")
-        data = clone.source_image.read()
-        clone.source_image.close()
-        new = Job(
-            id=uuid.uuid4(),
-            client=clone.client,
-            user=clone.user,
-            provider=clone.provider,
-            prompt_text=clone.prompt_text,
-            motion_type=clone.motion_type,
-            motion_direction=clone.motion_direction,
-            motion_strength=clone.motion_strength,
-            duration=clone.duration,
-            output_format=clone.output_format,
-            width=clone.width,
-            height=clone.height,
-            source_content_type=clone.source_content_type,
-        )
-        ext = Path(source_name).suffix or ".png"
-        new.source_image.save(f"source{ext}", ContentFile(data), save=False)
-        new.save(force_insert=True)
-        transaction.on_commit(lambda: queue_run(new.pk), robust=True)
+    """A new queued job with the same parameters and source (admin action), made by job_create:
+    the same storage, limits and queueing as any new job. Raises ClientBusy at the client's limit."""
+    source_name = job.source_image.name or ""
+    if not source_name or not job.source_image.storage.exists(source_name):
+        raise JobNotRetryable(f"the source image of job {job.pk} is no longer kept")
+    with job.source_image.open("rb") as fh:
+        data = fh.read()
+    params = MotionParams(
+        motion_type=job.motion_type,
+        motion_direction=job.motion_direction,
+        motion_strength=job.motion_strength,
+        duration=job.duration,
+        width=job.width,
+        height=job.height,
+        output_format=job.output_format,
+    )
+    source = SourceImage(
+        data=data, content_type=job.source_content_type, extension=Path(source_name).suffix[1:] or "png"
+    )
+    new, _ = job_create(
+        user=job.user,
+        client=job.client,
+        params=params,
+        source=source,
+        provider=job.provider,
+        prompt_text=job.prompt_text,
+    )
     return new
