@@ -28,16 +28,17 @@ complex    zoom 1 -> 1 + 0.3f, drift 0.12f of the frame, and a     1.15x, 6%,
            ``up``/``down`` zoom in while drifting that way         4 deg
 =========  =====================================================  ============
 
-The renderer adds a constant base zoom (computed once from the whole path) so
+A preset move is two keyframes eased between (see :mod:`.camera`);
+:mod:`.framing` places them around the focus and adds a constant base zoom so
 the output frame stays inside the photo at every instant: rotation and pan
 never show a border, whatever the aspect ratios of the photo and the output.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
 from dataclasses import dataclass
+
+from .camera import smoothstep
 
 ZOOM_PER_STRENGTH = 0.5
 PAN_PER_STRENGTH = 0.30
@@ -46,67 +47,56 @@ COMPLEX_ZOOM, COMPLEX_DRIFT, COMPLEX_ROLL_DEG = 0.3, 0.12, 4.0
 
 
 @dataclass(frozen=True)
-class Camera:
-    """Where the camera is at one instant, relative to the cover-fitted photo."""
+class MotionEnd:
+    """One end of a preset move, relative to where the framing puts the camera.
 
-    zoom: float = 1.0  # >= 1; multiplies the base (cover) scale
-    angle: float = 0.0  # radians; positive turns the picture clockwise on screen
-    x: float = 0.0  # camera centre offset in output pixels (at zoom 1); + is right
-    y: float = 0.0  # + is down
+    ``zoom`` multiplies the base zoom; ``x``/``y`` are offsets of the frame
+    centre in output pixels at zoom 1 (so a pan's travel is a fraction of the
+    frame, whatever the photo); ``angle`` is in degrees, positive clockwise.
+    """
 
+    zoom: float = 1.0
+    angle: float = 0.0
+    x: float = 0.0
+    y: float = 0.0
 
-MotionPath = Callable[[float], Camera]
 
 _UNIT = {"left": (-1.0, 0.0), "right": (1.0, 0.0), "up": (0.0, -1.0), "down": (0.0, 1.0)}
 
 
 def ease(t: float) -> float:
     """Smoothstep ease-in-out: 0 -> 1 with zero speed at both ends."""
-    t = min(1.0, max(0.0, t))
-    return t * t * (3.0 - 2.0 * t)
+    return smoothstep(t)
 
 
-def motion_path(motion_type: str, direction: str, strength: int, width: int, height: int) -> MotionPath:
-    """The camera path for a validated motion (see the table above)."""
+def motion_ends(
+    motion_type: str, direction: str, strength: int, width: int, height: int
+) -> tuple[MotionEnd, MotionEnd]:
+    """Where a validated preset move starts and ends (see the table above); it is eased between."""
     f = strength / 100.0
 
     if motion_type == "zoom":
-        top = 1.0 + ZOOM_PER_STRENGTH * f
-        sense = 1.0 if direction == "in" else -1.0
-        return lambda t: Camera(zoom=top ** (ease(t) if sense > 0 else 1.0 - ease(t)))
+        closest = MotionEnd(zoom=1.0 + ZOOM_PER_STRENGTH * f)
+        return (MotionEnd(), closest) if direction == "in" else (closest, MotionEnd())
 
     if motion_type == "pan":
         ux, uy = _UNIT[direction]
-        travel = PAN_PER_STRENGTH * f * (width if ux else height)
-        return lambda t: Camera(x=ux * travel * (ease(t) - 0.5), y=uy * travel * (ease(t) - 0.5))
+        half = PAN_PER_STRENGTH * f * (width if ux else height) / 2
+        return MotionEnd(x=-ux * half, y=-uy * half), MotionEnd(x=ux * half, y=uy * half)
 
     if motion_type == "rotation":
-        sweep = math.radians(ROTATION_DEG_PER_STRENGTH * f) * (1.0 if direction == "right" else -1.0)
-        return lambda t: Camera(angle=sweep * (ease(t) - 0.5))
+        half_sweep = ROTATION_DEG_PER_STRENGTH * f / 2 * (1.0 if direction == "right" else -1.0)
+        return MotionEnd(angle=-half_sweep), MotionEnd(angle=half_sweep)
 
     if motion_type == "complex":
         top = 1.0 + COMPLEX_ZOOM * f
-        zoom_out = direction == "out"
         ux, uy = _UNIT.get(direction, (1.0, 0.0))
-        drift = COMPLEX_DRIFT * f * (width * abs(ux) + height * abs(uy))
-        roll = math.radians(COMPLEX_ROLL_DEG * f) * (-1.0 if direction in ("left", "up", "out") else 1.0)
-
-        def complex_path(t: float) -> Camera:
-            e = ease(t)
-            return Camera(
-                zoom=top ** (1.0 - e if zoom_out else e),
-                angle=roll * (e - 0.5),
-                x=ux * drift * (e - 0.5),
-                y=uy * drift * (e - 0.5),
-            )
-
-        return complex_path
+        half_drift = COMPLEX_DRIFT * f * (width * abs(ux) + height * abs(uy)) / 2
+        half_roll = COMPLEX_ROLL_DEG * f / 2 * (-1.0 if direction in ("left", "up", "out") else 1.0)
+        zooms = (top, 1.0) if direction == "out" else (1.0, top)
+        return (
+            MotionEnd(zoom=zooms[0], angle=-half_roll, x=-ux * half_drift, y=-uy * half_drift),
+            MotionEnd(zoom=zooms[1], angle=half_roll, x=ux * half_drift, y=uy * half_drift),
+        )
 
     raise ValueError(f"unknown motion type {motion_type!r}")
-
-
-def frame_times(frame_count: int) -> list[float]:
-    """Normalised time of each frame: the first at 0, the last at 1."""
-    if frame_count == 1:
-        return [0.0]
-    return [i / (frame_count - 1) for i in range(frame_count)]

@@ -7,9 +7,10 @@ accept, the engine accepts too, because both go through :meth:`validate`.
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
+from .camera import EASES, Keyframe
 from .errors import InvalidParameter
 
 MOTION_TYPES = ("zoom", "pan", "rotation", "complex")
@@ -37,6 +38,10 @@ MIN_SIZE, MAX_SIZE = 64, 1920
 MIN_DURATION, MAX_DURATION = 1.0, 10.0
 MIN_FPS, MAX_FPS = 1, 60
 DEFAULT_FPS = {"mp4": 30, "mov": 30, "gif": 15}
+FOCUS_WORDS = ("auto", "center")
+MIN_KEYFRAMES, MAX_KEYFRAMES = 2, 16
+MIN_ZOOM, MAX_ZOOM = 1.0, 4.0
+MAX_ANGLE = 45.0
 DEFAULT_CRF = 20
 DEFAULT_PRESET = "veryfast"
 
@@ -55,6 +60,8 @@ class MotionParams:
     fps: int | None = None
     crf: int = DEFAULT_CRF
     preset: str = DEFAULT_PRESET
+    focus: str | tuple[float, float] = "auto"  # "auto", "center" or (x, y) in photo fractions
+    keyframes: tuple[Keyframe, ...] | None = None  # instead of the preset move
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def validate(self) -> MotionParams:
@@ -85,8 +92,12 @@ class MotionParams:
         _check_int("crf", self.crf, 0, 51)
         if self.preset not in PRESETS:
             raise InvalidParameter("preset", f"must be one of {', '.join(PRESETS)}")
-        values = asdict(self)
-        values.update(motion_direction=direction, fps=fps, duration=float(self.duration))
+        focus = _check_focus(self.focus)
+        keyframes = _check_keyframes(self.keyframes, float(self.duration)) if self.keyframes is not None else None
+        values = {f: getattr(self, f) for f in self.__dataclass_fields__}
+        values.update(
+            motion_direction=direction, fps=fps, duration=float(self.duration), focus=focus, keyframes=keyframes
+        )
         return MotionParams(**values)
 
     @property
@@ -101,6 +112,46 @@ class MotionParams:
         if ext not in OUTPUT_FORMATS:
             raise InvalidParameter("OUT", f"extension must be .mp4, .mov or .gif, not {ext or 'none'!r}")
         return cls(output_format=ext, **kwargs)
+
+
+def _check_focus(focus: object) -> str | tuple[float, float]:
+    if isinstance(focus, str):
+        if focus not in FOCUS_WORDS:
+            raise InvalidParameter("focus", f'must be "auto", "center" or {{"x": 0..1, "y": 0..1}}, not {focus!r}')
+        return focus
+    if isinstance(focus, (tuple, list)) and len(focus) == 2:
+        for name, value in zip(("focus.x", "focus.y"), focus, strict=True):
+            _check_number(name, value, 0.0, 1.0)
+        return float(focus[0]), float(focus[1])
+    raise InvalidParameter("focus", f'must be "auto", "center" or {{"x": 0..1, "y": 0..1}}, not {focus!r}')
+
+
+def _check_keyframes(keyframes: object, duration: float) -> tuple[Keyframe, ...]:
+    if not isinstance(keyframes, (tuple, list)):
+        raise InvalidParameter("keyframes", "must be a list of keyframes")
+    if not MIN_KEYFRAMES <= len(keyframes) <= MAX_KEYFRAMES:
+        raise InvalidParameter(
+            "keyframes", f"must hold {MIN_KEYFRAMES} to {MAX_KEYFRAMES} keyframes, got {len(keyframes)}"
+        )
+    checked: list[Keyframe] = []
+    for i, k in enumerate(keyframes):
+        if not isinstance(k, Keyframe):
+            raise InvalidParameter(f"keyframes[{i}]", "must be a keyframe")
+        _check_number(f"keyframes[{i}].t", k.t, 0.0, duration)
+        if checked and not k.t > checked[-1].t:
+            raise InvalidParameter(
+                f"keyframes[{i}].t", f"must be later than keyframe {i - 1}'s ({checked[-1].t:g}), got {k.t:g}"
+            )
+        _check_number(f"keyframes[{i}].zoom", k.zoom, MIN_ZOOM, MAX_ZOOM)
+        _check_number(f"keyframes[{i}].x", k.x, 0.0, 1.0)
+        _check_number(f"keyframes[{i}].y", k.y, 0.0, 1.0)
+        _check_number(f"keyframes[{i}].angle", k.angle, -MAX_ANGLE, MAX_ANGLE)
+        if k.ease not in EASES:
+            raise InvalidParameter(f"keyframes[{i}].ease", f"must be one of {', '.join(EASES)}, not {k.ease!r}")
+        checked.append(
+            Keyframe(t=float(k.t), zoom=float(k.zoom), x=float(k.x), y=float(k.y), angle=float(k.angle), ease=k.ease)
+        )
+    return tuple(checked)
 
 
 def _check_int(name: str, value: object, low: int, high: int) -> None:

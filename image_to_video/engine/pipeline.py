@@ -11,15 +11,18 @@ import os
 import queue
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 from .encode import CONTENT_TYPES, open_encoder
 from .errors import RenderCanceled
-from .motion import motion_path
+from .framing import Plan, plan_camera
 from .params import MotionParams
 from .render import FrameRenderer, prescale_image, prescale_size
 from .source import Source, load_image, probe_image
+from .subject import DETECT_SIDE, detect_subject
 
 ProgressCallback = Callable[[float], None]
 CancelCheck = Callable[[], bool]
@@ -37,6 +40,8 @@ class RenderResult:
     frame_count: int
     duration: float
     size: int
+    framing: dict[str, Any] = field(default_factory=dict)
+    camera_path: list[dict[str, Any]] = field(default_factory=list)
 
 
 def render_video(
@@ -56,10 +61,7 @@ def render_video(
     params = params.validate()
     assert params.fps is not None and params.motion_direction is not None  # validate() filled them in
     fps = params.fps
-    info = probe_image(source)
-    path = motion_path(params.motion_type, params.motion_direction, params.motion_strength, params.width, params.height)
-    wanted = prescale_size(path, *info.oriented_size, params.width, params.height)
-    rgb = prescale_image(load_image(source, min_size=wanted), wanted)
+    rgb, plan = _prepare(source, params)
     encoder = open_encoder(
         out_path,
         output_format=params.output_format,
@@ -70,7 +72,7 @@ def render_video(
         preset=params.preset,
         palette_source=rgb,
     )
-    renderer = FrameRenderer(rgb, path, params.width, params.height, params.frame_count, encoder.pixel_format)
+    renderer = FrameRenderer(rgb, plan.path, params.width, params.height, fps, encoder.pixel_format)
     del rgb
     total = params.frame_count
     frames: queue.Queue[Any] = queue.Queue(maxsize=QUEUE_FRAMES)
@@ -126,4 +128,33 @@ def render_video(
         frame_count=total,
         duration=total / fps,
         size=os.path.getsize(out_path),
+        framing=plan.framing,
+        camera_path=plan.path.as_list(),
     )
+
+
+def _prepare(source: Source, params: MotionParams) -> tuple[np.ndarray, Plan]:
+    """The photo at the size the move needs, and the camera path framed on it.
+
+    ``focus="auto"`` looks for the subject once, on the pre-scaled photo; if what
+    it finds calls for a closer zoom than that photo holds, the photo is read
+    again at the size the new path needs.
+    """
+    info = probe_image(source)
+    full = info.oriented_size
+    times = [i / (params.fps or 30) for i in range(params.frame_count)]
+    wanted = prescale_size(plan_camera(params, *full).path, times, *full, params.width, params.height)
+    rgb = prescale_image(load_image(source, min_size=wanted), wanted)
+    subject = None
+    if params.focus == "auto" and not params.keyframes:
+        photo = rgb
+        if max(rgb.shape[:2]) < min(max(full), DETECT_SIDE):
+            # A small output pre-scales the photo too far for a face detector: it gets a copy of its own size.
+            side = min(max(full), DETECT_SIDE)
+            photo = load_image(source, min_size=(round(full[0] * side / max(full)), round(full[1] * side / max(full))))
+        subject = detect_subject(photo)
+        del photo
+        needed = prescale_size(plan_camera(params, *full, subject).path, times, *full, params.width, params.height)
+        if needed[0] > rgb.shape[1] * 1.05 and rgb.shape[1] < full[0]:
+            rgb = prescale_image(load_image(source, min_size=needed), needed)
+    return rgb, plan_camera(params, rgb.shape[1], rgb.shape[0], subject)
