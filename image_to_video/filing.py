@@ -62,6 +62,9 @@ def asset_create_from_job(*, job_id: Any) -> Asset | None:
 def _file(job: Job) -> Asset:
     name = _video_in_storage(job)
     metadata = {"jobId": str(job.pk), "provider": job.provider, **job.params}
+    if job.framing:
+        metadata["framing"] = job.framing
+        metadata["cameraPath"] = job.camera_path
     if job.prompt_text:
         metadata["promptText"] = job.prompt_text
     asset, _ = asset_create(

@@ -7,6 +7,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from .engine import Keyframe, MotionParams
+
 
 class JobStatus(models.TextChoices):
     QUEUED = "queued"
@@ -48,6 +50,14 @@ class Job(models.Model):
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
     prompt_text = models.TextField(blank=True, default="")
+    focus = models.JSONField(default="auto", help_text='"auto", "center" or {"x", "y"} in photo fractions, as given.')
+    keyframes = models.JSONField(null=True, blank=True, help_text="The keyframed camera path as given, if any.")
+    framing = models.JSONField(
+        default=dict, blank=True, help_text="What the render found and did: subject, focus used, base zoom, notes."
+    )
+    camera_path = models.JSONField(
+        default=list, blank=True, help_text="The resolved camera path (keyframes): renders the same video again."
+    )
 
     # In the shared storage (S3 when configured): any worker on any host reads it from there.
     source_image = models.FileField(upload_to=source_path, max_length=300)
@@ -125,7 +135,24 @@ class Job(models.Model):
             "outputFormat": self.output_format,
             "width": self.width,
             "height": self.height,
+            "focus": self.focus,
+            "keyframes": self.keyframes,
         }
+
+    def motion_params(self) -> MotionParams:
+        """What the engine renders for this job (validated)."""
+        focus = self.focus
+        return MotionParams(
+            motion_type=self.motion_type,
+            motion_direction=self.motion_direction,
+            motion_strength=self.motion_strength,
+            duration=self.duration,
+            width=self.width,
+            height=self.height,
+            output_format=self.output_format,
+            focus=(focus["x"], focus["y"]) if isinstance(focus, dict) else focus,
+            keyframes=tuple(Keyframe.from_dict(k) for k in self.keyframes) if self.keyframes else None,
+        ).validate()
 
 
 class WebhookEvent(models.Model):

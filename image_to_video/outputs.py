@@ -17,6 +17,21 @@ class JobParamsOut(serializers.Serializer):
     outputFormat = serializers.CharField(source="output_format")
     width = serializers.IntegerField()
     height = serializers.IntegerField()
+    focus = serializers.JSONField(help_text='"auto", "center" or {"x", "y"}, as requested')
+    keyframes = serializers.JSONField(allow_null=True, help_text="the keyframes as requested, or null")
+
+
+class FramingOut(serializers.Serializer):
+    requested = serializers.CharField(help_text="auto | center | point | keyframes")
+    method = serializers.CharField(help_text="face | saliency | center | point | keyframes: what framed the shot")
+    box = serializers.ListField(
+        child=serializers.FloatField(), allow_null=True, help_text="the subject found: x0, y0, x1, y1 (photo fractions)"
+    )
+    confidence = serializers.FloatField(allow_null=True)
+    focus = serializers.DictField(child=serializers.FloatField(), help_text="the focus used, {x, y}")
+    baseZoom = serializers.FloatField(help_text="the constant zoom added so that no frame shows a border")
+    subjectInFrame = serializers.BooleanField(allow_null=True, help_text="whether every frame holds the subject box")
+    notes = serializers.ListField(child=serializers.CharField(), help_text="what the renderer changed, and why")
 
 
 class JobErrorOut(serializers.Serializer):
@@ -37,6 +52,12 @@ class JobOut(serializers.ModelSerializer):
     completedAt = serializers.DateTimeField(source="completed_at", read_only=True)
     assetId = serializers.SerializerMethodField()
     videoUrl = serializers.SerializerMethodField()
+    framing = serializers.SerializerMethodField()
+    cameraPath = serializers.JSONField(
+        source="camera_path",
+        read_only=True,
+        help_text="the resolved keyframes: as keyframes, they render the same video",
+    )
 
     class Meta:
         model = Job
@@ -54,11 +75,17 @@ class JobOut(serializers.ModelSerializer):
             "completedAt",
             "assetId",
             "videoUrl",
+            "framing",
+            "cameraPath",
         ]
 
     @extend_schema_field(JobParamsOut)
     def get_params(self, job: Job) -> dict:
         return JobParamsOut(job).data
+
+    @extend_schema_field(FramingOut(allow_null=True))
+    def get_framing(self, job: Job) -> dict | None:
+        return job.framing or None
 
     @extend_schema_field(JobErrorOut(allow_null=True))
     def get_error(self, job: Job) -> dict | None:

@@ -16,10 +16,13 @@ from tenancy.selectors import clients_of
 
 from .engine import (
     DIRECTIONS,
+    EASES,
+    FOCUS_WORDS,
     MOTION_TYPES,
     OUTPUT_FORMATS,
     EngineError,
     InvalidParameter,
+    Keyframe,
     MotionParams,
     load_image,
     probe_image,
@@ -84,6 +87,58 @@ class SourceImageField(serializers.Field):
         return None
 
 
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "enum": ["auto", "center"]},
+            {
+                "type": "object",
+                "properties": {
+                    "x": {"type": "number", "minimum": 0, "maximum": 1},
+                    "y": {"type": "number", "minimum": 0, "maximum": 1},
+                },
+                "required": ["x", "y"],
+            },
+        ],
+        "default": "auto",
+        "description": 'Where the camera frames: "auto" (faces, else the salient region, else the centre), '
+        '"center", or a photo point {"x", "y"} in fractions of its width and height.',
+    }
+)
+class FocusField(serializers.Field):
+    default_error_messages = {"invalid": 'Use "auto", "center" or {{"x": 0..1, "y": 0..1}}.'}
+
+    def to_internal_value(self, value):
+        if isinstance(value, str) and value in FOCUS_WORDS:
+            return value
+        if isinstance(value, dict) and set(value) == {"x", "y"}:
+            x, y = value["x"], value["y"]
+            if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (x, y)):
+                return (float(x), float(y))
+        self.fail("invalid")
+
+    def to_representation(self, value):
+        return value
+
+
+class KeyframeIn(serializers.Serializer):
+    t = serializers.FloatField(help_text="seconds from the start, 0..duration, increasing")
+    zoom = serializers.FloatField(default=1.0, help_text="1..4, relative to the whole photo framed")
+    x = serializers.FloatField(default=0.5, help_text="photo point at the frame centre, 0..1 of the width")
+    y = serializers.FloatField(default=0.5, help_text="0..1 of the height")
+    angle = serializers.FloatField(default=0.0, help_text="degrees, -45..45, positive turns clockwise")
+    ease = serializers.ChoiceField(
+        choices=EASES, default="smooth", help_text="how the camera leaves this keyframe; hold: stays until the next"
+    )
+
+    def to_internal_value(self, data):
+        if hasattr(data, "keys"):
+            unknown = sorted(set(data.keys()) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().to_internal_value(data)
+
+
 class GenerateRequest(serializers.Serializer):
     """POST /api/image-to-video/generate."""
 
@@ -100,6 +155,14 @@ class GenerateRequest(serializers.Serializer):
     clientId = serializers.UUIDField(required=False, allow_null=True)
     provider = serializers.ChoiceField(choices=PROVIDER_NAMES, required=False, allow_null=True, default=None)
     promptText = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
+    focus = FocusField(required=False, default="auto")
+    keyframes = KeyframeIn(
+        many=True,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="2-16 keyframes: a camera path instead of motionType, motionDirection and motionStrength.",
+    )
 
     def to_internal_value(self, data):
         if hasattr(data, "keys"):
@@ -143,6 +206,10 @@ class GenerateRequest(serializers.Serializer):
                 width=attrs["width"],
                 height=attrs["height"],
                 output_format=attrs["outputFormat"],
+                focus=attrs.get("focus", "auto"),
+                keyframes=tuple(Keyframe(**k) for k in attrs["keyframes"])
+                if attrs.get("keyframes") is not None
+                else None,
             ).validate()
         except InvalidParameter as exc:
             raise serializers.ValidationError({exc.param: [exc.message[:1].upper() + exc.message[1:] + "."]}) from None

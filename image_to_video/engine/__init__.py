@@ -11,16 +11,20 @@ its limits), :mod:`.source` (reading the photo), :mod:`.motion` (camera paths),
 video to a size and format).
 """
 
+from .camera import EASES, Keyframe
 from .errors import EngineError, InvalidImage, InvalidParameter, RenderCanceled
-from .params import DEFAULT_DIRECTION, DIRECTIONS, MOTION_TYPES, OUTPUT_FORMATS, MotionParams
+from .params import DEFAULT_DIRECTION, DIRECTIONS, FOCUS_WORDS, MOTION_TYPES, OUTPUT_FORMATS, MotionParams
 from .pipeline import RenderResult, render_video
 from .source import ImageInfo, load_image, probe_image
 
 __all__ = [
+    "EASES",
+    "Keyframe",
     "DEFAULT_DIRECTION",
     "DIRECTIONS",
     "MOTION_TYPES",
     "OUTPUT_FORMATS",
+    "FOCUS_WORDS",
     "EngineError",
     "ImageInfo",
     "InvalidImage",

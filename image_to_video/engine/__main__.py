@@ -9,7 +9,7 @@ import sys
 from tqdm import tqdm
 
 from . import DIRECTIONS, MOTION_TYPES, EngineError, MotionParams, render_video
-from .params import PRESETS
+from .params import PRESETS, parse_focus, parse_keyframes
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,6 +34,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--fps", type=int, default=None, help="1-60 (default 30; 15 for gif)")
     parser.add_argument("--crf", type=int, default=20, help="libx264 quality, 0-51 (default 20)")
     parser.add_argument("--preset", default="veryfast", choices=PRESETS, help="libx264 preset")
+    parser.add_argument(
+        "--focus", default="auto", help="auto (faces, else the salient region; default), center, or X,Y in 0..1"
+    )
+    parser.add_argument(
+        "--keyframes",
+        default=None,
+        help="camera path instead of the motion options: a JSON list (or @file) of keyframes "
+        '{"t", "zoom", "x", "y", "angle", "ease"}',
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     return parser
 
@@ -52,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
             fps=args.fps,
             crf=args.crf,
             preset=args.preset,
+            focus=parse_focus(args.focus),
+            keyframes=parse_keyframes(args.keyframes) if args.keyframes else None,
         ).validate()
         with tqdm(total=params.frame_count, unit="frame", file=sys.stderr, disable=args.quiet) as bar:
 
@@ -74,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
                 "fps": result.fps,
                 "duration": result.duration,
                 "size": result.size,
+                "framing": result.framing,
+                "cameraPath": result.camera_path,
             }
         )
     )

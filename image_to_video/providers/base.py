@@ -59,6 +59,8 @@ class StartOutcome:
     output_path: Path | None = None
     task_id: str | None = None
     request: dict | None = None  # what was sent to the provider, for the job's record
+    framing: dict | None = None  # what the local engine found and did (subject, focus, base zoom)
+    camera_path: list | None = None  # the resolved keyframes that render the same video again
 
 
 class VideoProvider(ABC):

@@ -28,7 +28,7 @@ from django.utils import timezone
 from tenancy.models import Client
 
 from .. import dispatch, events, metrics, tasks
-from ..engine import DEFAULT_DIRECTION, MotionParams
+from ..engine import DEFAULT_DIRECTION, Keyframe, MotionParams
 from ..models import ALLOWED_TRANSITIONS, FINAL_STATUSES, Job, JobStatus
 from ..providers import get_provider
 from .scratch import StorageUnavailable
@@ -63,6 +63,14 @@ class SourceImage:
     extension: str
 
 
+def focus_json(focus: str | tuple[float, float]) -> str | dict[str, float]:
+    return {"x": focus[0], "y": focus[1]} if isinstance(focus, tuple) else focus
+
+
+def keyframes_json(keyframes: tuple[Keyframe, ...] | None) -> list[dict] | None:
+    return [k.as_dict() for k in keyframes] if keyframes else None
+
+
 def request_fingerprint(
     *, client: Client, params: MotionParams, provider: str, prompt_text: str, source: SourceImage
 ) -> str:
@@ -79,6 +87,8 @@ def request_fingerprint(
             params.output_format,
             params.width,
             params.height,
+            focus_json(params.focus),
+            keyframes_json(params.keyframes),
         ],
         "image": hashlib.sha256(source.data).hexdigest(),
     }
@@ -124,6 +134,8 @@ def job_create(
         output_format=params.output_format,
         width=params.width,
         height=params.height,
+        focus=focus_json(params.focus),
+        keyframes=keyframes_json(params.keyframes),
         source_content_type=source.content_type,
         idempotency_key=idempotency_key,
         request_fingerprint=fingerprint,
@@ -346,15 +358,7 @@ def job_retry(job: Job) -> Job:
         raise JobNotRetryable(f"the source image of job {job.pk} is no longer kept")
     with job.source_image.open("rb") as fh:
         data = fh.read()
-    params = MotionParams(
-        motion_type=job.motion_type,
-        motion_direction=job.motion_direction,
-        motion_strength=job.motion_strength,
-        duration=job.duration,
-        width=job.width,
-        height=job.height,
-        output_format=job.output_format,
-    )
+    params = job.motion_params()
     source = SourceImage(
         data=data, content_type=job.source_content_type, extension=Path(source_name).suffix[1:] or "png"
     )

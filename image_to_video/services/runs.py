@@ -117,6 +117,9 @@ def _run(job: Job, on_progress: Callable[[float], None] | None) -> Job:
                 source.unlink(missing_ok=True)
         if outcome.output_path is not None:
             metrics.RENDER_SECONDS.labels(job.provider).observe(time.monotonic() - started)
+            if outcome.framing is not None:
+                Job.objects.filter(pk=job.pk).update(framing=outcome.framing, camera_path=outcome.camera_path or [])
+                job.framing, job.camera_path = outcome.framing, outcome.camera_path or []
             finish_with_video(job, outcome.output_path)
         elif outcome.task_id:
             Job.objects.filter(pk=job.pk).update(

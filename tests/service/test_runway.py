@@ -192,3 +192,29 @@ def test_prompt_and_status_mapping():
 
 def test_photo_bytes_sanity():
     assert photo_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _sent_to_runway(runway, job_id, timeout=20):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = Job.objects.get(pk=job_id)
+        if job.provider_task_id:
+            return job, runway.tasks[job.provider_task_id]["request"]
+        time.sleep(0.05)
+    raise AssertionError("the job never reached Runway")
+
+
+def test_focus_and_keyframes_become_words_in_the_prompt(in_process, tenant, runway, s3):
+    _, request = _sent_to_runway(runway, _post(tenant, focus={"x": 0.2, "y": 0.2}))
+    sent = request["promptText"]
+    assert "pushes in on the subject at upper left" in sent
+    keyframes = [
+        {"t": 0, "zoom": 1, "x": 0.5, "y": 0.5},
+        {"t": 1.5, "zoom": 1.6, "x": 0.25, "y": 0.3, "ease": "hold"},
+        {"t": 2, "zoom": 1.6, "x": 0.25, "y": 0.3},
+        {"t": 3, "zoom": 1.6, "x": 0.6, "y": 0.3},
+    ]
+    job, request = _sent_to_runway(runway, _post(tenant, keyframes=keyframes, duration=3))
+    sent = request["promptText"]
+    assert "slow push in toward upper left, hold, then slow drift right" in sent
+    assert job.provider_request["promptText"] == sent  # what was sent is on the job's record

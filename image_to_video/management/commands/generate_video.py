@@ -12,6 +12,7 @@ from tqdm import tqdm
 
 from image_to_video import dispatch, services
 from image_to_video.engine import DIRECTIONS, MOTION_TYPES, OUTPUT_FORMATS, EngineError, MotionParams, probe_image
+from image_to_video.engine.params import parse_focus, parse_keyframes
 from image_to_video.models import Job, JobStatus
 from image_to_video.serializers import EXTENSIONS
 from tenancy.models import Client, Membership
@@ -33,6 +34,8 @@ class Command(BaseCommand):
         parser.add_argument("--output-format", default="mp4", choices=OUTPUT_FORMATS)
         parser.add_argument("--width", type=int, default=1080)
         parser.add_argument("--height", type=int, default=1080)
+        parser.add_argument("--focus", default="auto", help="auto (default), center, or X,Y in 0..1 of the photo")
+        parser.add_argument("--keyframes", default=None, help="camera path: JSON list (or @file) of keyframes")
         parser.add_argument("--client", default=None, help="client id (default: the 'Demo' client)")
         parser.add_argument("--user", default=None, help="username (default: 'demo')")
 
@@ -46,6 +49,8 @@ class Command(BaseCommand):
                 width=opts["width"],
                 height=opts["height"],
                 output_format=opts["output_format"],
+                focus=parse_focus(opts["focus"]),
+                keyframes=parse_keyframes(opts["keyframes"]) if opts["keyframes"] else None,
             ).validate()
             path = Path(opts["image"])
             data = path.read_bytes()
@@ -84,6 +89,7 @@ class Command(BaseCommand):
                     "assetId": str(asset.pk) if asset else None,
                     "status": job.status,
                     "path": path_out,
+                    "framing": job.framing,
                 }
             )
         )
