@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
 import threading
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.http import QueryDict
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -139,6 +141,19 @@ class KeyframeIn(serializers.Serializer):
         return super().to_internal_value(data)
 
 
+def _json_fields_parsed(data: QueryDict) -> dict:
+    """A multipart form carries focus and keyframes as JSON text; everything else as it came."""
+    parsed: dict = {key: data.get(key) for key in data}
+    for name in ("focus", "keyframes"):
+        value = parsed.get(name)
+        if isinstance(value, str) and value.strip()[:1] in ('"', "{", "["):
+            try:
+                parsed[name] = json.loads(value)
+            except ValueError:
+                pass  # left as text: the field names the problem
+    return parsed
+
+
 class GenerateRequest(serializers.Serializer):
     """POST /api/image-to-video/generate."""
 
@@ -169,6 +184,8 @@ class GenerateRequest(serializers.Serializer):
             unknown = sorted(set(data.keys()) - set(self.fields))
             if unknown:
                 raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        if isinstance(data, QueryDict):
+            data = _json_fields_parsed(data)
         return super().to_internal_value(data)
 
     def validate_clientId(self, value):

@@ -79,6 +79,18 @@ def test_upload_watch_play_and_find_it_in_the_library(live_server_asgi, browser,
     page.get_by_label("Size").select_option("custom")
     page.get_by_label("Width").fill("640")
     page.get_by_label("Height").fill("360")
+    # Click the photo to set the focus: a marker shows it, and the job carries it.
+    box = page.locator("#preview").bounding_box()
+    page.mouse.click(box["x"] + 0.3 * box["width"], box["y"] + 0.4 * box["height"])
+    assert page.get_by_label("Focus").input_value() == "point"
+    assert page.locator("#focus-marker").is_visible()
+    # The keyframe editor lists what is added and removes it again.
+    page.get_by_role("button", name="Add keyframe").click()
+    page.get_by_role("button", name="Add keyframe").click()
+    assert page.locator("#kf-list li").count() == 2 and page.get_by_label("Motion").is_disabled()
+    page.get_by_role("button", name="Remove keyframe 2").click()
+    page.get_by_role("button", name="Remove keyframe 1").click()
+    assert page.locator("#kf-list li").count() == 0 and page.get_by_label("Motion").is_enabled()
     _shot(page, "2-form-filled")
     # Record every progress value the bar shows, without polling the server.
     page.evaluate("""() => {
@@ -105,14 +117,29 @@ def test_upload_watch_play_and_find_it_in_the_library(live_server_asgi, browser,
     })""")
     assert meta["width"] == 640 and meta["height"] == 360
     assert meta["duration"] == pytest.approx(2.0, abs=0.1)
+    from image_to_video.models import Job
+
+    job = Job.objects.get(pk=card.get_attribute("id").removeprefix("job-"))
+    assert job.focus["x"] == pytest.approx(0.3, abs=0.01) and job.focus["y"] == pytest.approx(0.4, abs=0.01)
+    assert job.framing["requested"] == "point"
     assert card.get_by_role("link", name="Download").is_visible()
     assert card.get_by_role("link", name="Asset").get_attribute("href").startswith("/api/assets/")
+
+    # "Auto" draws what it found on the photo once the job has looked.
+    page.get_by_label("Focus").select_option("auto")
+    page.get_by_label("Width").fill("320")
+    page.get_by_label("Height").fill("180")
+    page.get_by_role("button", name="Generate video").click()
+    page.locator("#subject-box").wait_for(state="visible", timeout=90_000)
+    assert "face found" in page.locator("#subject-label").inner_text()
+    page.wait_for_selector("#jobs li:first-child[data-status=completed] video", timeout=90_000)
+    _shot(page, "4b-auto-focus-face")
 
     page.get_by_role("tab", name="Library").click()
     page.get_by_label("Tag").fill("image-to-video")
     page.get_by_role("button", name="Filter").click()
     page.wait_for_selector("#assets li")
-    assert page.locator("#assets li").count() == 1
+    assert page.locator("#assets li").count() == 2
     assert "image-to-video" in page.locator("#assets li").first.inner_text()
     _shot(page, "5-library")
 

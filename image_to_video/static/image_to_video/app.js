@@ -3,8 +3,12 @@ const config = JSON.parse(document.getElementById("config").textContent);
 const $ = (id) => document.getElementById(id);
 const csrf = () => document.querySelector("input[name=csrfmiddlewaretoken]").value;
 const FIELDS = ["sourceImage", "clientId", "motionType", "motionDirection", "motionStrength", "duration",
-                "outputFormat", "width", "height", "provider", "promptText"];
+                "outputFormat", "width", "height", "provider", "promptText", "focus", "keyframes"];
+const JSON_FIELDS = new Set(["focus", "keyframes"]);  // sent as JSON text in the multipart form
+let focusPoint = null;  // {x, y} in photo fractions, set by clicking the preview
+const keyframes = [];
 const jobs = new Map();  // jobId -> latest job JSON
+let latestJobId = null;  // the job made from the photo in the preview
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -49,7 +53,65 @@ function showPreview(file) {
   if (!file) return;
   const preview = $("preview");
   preview.src = URL.createObjectURL(file);
-  preview.hidden = false;
+  $("preview-wrap").hidden = false;
+  $("subject-box").hidden = true;
+}
+
+// --- focus and keyframes --------------------------------------------------------------------
+
+const round3 = (v) => Math.round(v * 1000) / 1000;
+
+function placeFocus(event) {
+  const rect = $("preview").getBoundingClientRect();
+  focusPoint = {x: round3((event.clientX - rect.left) / rect.width), y: round3((event.clientY - rect.top) / rect.height)};
+  focusPoint.x = Math.min(1, Math.max(0, focusPoint.x));
+  focusPoint.y = Math.min(1, Math.max(0, focusPoint.y));
+  $("focus").value = "point";
+  showFocus();
+}
+
+function showFocus() {
+  const marker = $("focus-marker");
+  const point = $("focus").value === "point" ? focusPoint : null;
+  marker.hidden = !point;
+  $("focus-point").textContent = point ? `x ${point.x}, y ${point.y}` : "";
+  if (point) { marker.style.left = `${point.x * 100}%`; marker.style.top = `${point.y * 100}%`; }
+}
+
+function showSubject(job) {
+  // What "auto" found in the photo, drawn where it is on the preview.
+  const framing = job.framing;
+  const box = $("subject-box");
+  if (!framing || !framing.box || $("preview-wrap").hidden) return;
+  const [x0, y0, x1, y1] = framing.box;
+  Object.assign(box.style, {left: `${x0 * 100}%`, top: `${y0 * 100}%`,
+                            width: `${(x1 - x0) * 100}%`, height: `${(y1 - y0) * 100}%`});
+  $("subject-label").textContent = `${framing.method} found`;
+  box.hidden = false;
+}
+
+function focusValue() {
+  const mode = $("focus").value;
+  if (mode === "point") return focusPoint ? JSON.stringify(focusPoint) : "";
+  return JSON.stringify(mode);
+}
+
+function addKeyframe() {
+  const point = focusPoint || {x: 0.5, y: 0.5};
+  keyframes.push({t: Number($("kf-t").value), zoom: Number($("kf-zoom").value), x: point.x, y: point.y,
+                  angle: Number($("kf-angle").value), ease: $("kf-ease").value});
+  keyframes.sort((a, b) => a.t - b.t);
+  $("kf-t").value = String(Math.min(Number($("duration").value) || 10, Number($("kf-t").value) + 1));
+  showKeyframes();
+}
+
+function showKeyframes() {
+  $("kf-list").replaceChildren(...keyframes.map((k, i) => el("li", {"data-keyframe": i},
+    `${k.t}s · zoom ${k.zoom} · x ${k.x}, y ${k.y} · ${k.angle}° · ${k.ease} `,
+    el("button", {type: "button", class: "link", "aria-label": `Remove keyframe ${i + 1}`,
+                  onclick: () => { keyframes.splice(i, 1); showKeyframes(); }}, "Remove"))));
+  const replaced = keyframes.length >= 2;
+  for (const id of ["motionType", "motionDirection", "motionStrength"]) $(id).disabled = replaced;
 }
 
 function clearErrors() {
@@ -67,9 +129,13 @@ function showErrors(body, status) {
     return;
   }
   let shown = false;
-  for (const [field, messages] of Object.entries(body)) {
+  for (const [key, messages] of Object.entries(body)) {
+    // "keyframes[1].t" and "focus.x" are shown by their field, named in the text.
+    const field = key.startsWith("keyframes") ? "keyframes" : key.startsWith("focus") ? "focus" : key;
     const slot = $(`error-${field}`);
-    const text = Array.isArray(messages) ? messages.join(" ") : String(messages);
+    let text = Array.isArray(messages) ? messages.map((m) => typeof m === "string" ? m : JSON.stringify(m)).join(" ")
+                                       : String(messages);
+    if (key !== field) text = `${key}: ${text}`;
     if (slot) {
       slot.textContent = text;
       $(field)?.setAttribute("aria-invalid", "true");
@@ -90,13 +156,16 @@ async function submit(event) {
   data.append("sourceImage", file);
   for (const name of FIELDS.slice(1)) {
     const input = $(name);
-    if (!input || input.closest("[hidden]") && name !== "clientId") continue;
+    if (JSON_FIELDS.has(name) || !input || input.disabled || input.closest("[hidden]") && name !== "clientId") continue;
     if (input.value !== "") data.append(name, input.value);
   }
+  const focus = focusValue();
+  if (focus) data.append("focus", focus);
+  if (keyframes.length) data.append("keyframes", JSON.stringify(keyframes));
   $("submit").disabled = true;
   try {
     const {ok, status, body} = await api("/api/image-to-video/generate", {method: "POST", body: data});
-    if (ok) upsertJob(body, true);
+    if (ok) { latestJobId = body.jobId; upsertJob(body, true); }
     else showErrors(body, status);
   } catch (error) {
     $("error-form").textContent = `Could not reach the server: ${error.message}`;
@@ -115,7 +184,8 @@ function media(url, format, label) {
 
 function jobCard(job) {
   const p = job.params;
-  const title = `${p.motionType} ${p.motionDirection} · ${p.width}×${p.height} ${p.outputFormat} · ${p.duration}s`;
+  const move = p.keyframes ? `${p.keyframes.length} keyframes` : `${p.motionType} ${p.motionDirection}`;
+  const title = `${move} · ${p.width}×${p.height} ${p.outputFormat} · ${p.duration}s`;
   const running = job.status === "queued" || job.status === "processing";
   const card = el("li", {class: `job ${job.status}`, id: `job-${job.jobId}`, "data-status": job.status},
     el("div", {class: "job-head"},
@@ -132,7 +202,8 @@ function jobCard(job) {
       el("p", {class: "links"},
         el("a", {href: job.videoUrl, download: `${job.jobId}.${p.outputFormat}`}, "Download"), " · ",
         el("a", {href: `/api/assets/${job.assetId}`, class: "asset-link"}, "Asset"), " · ",
-        el("span", {class: "muted"}, `strength ${p.motionStrength}, ${job.provider}`)));
+        el("span", {class: "muted"}, `strength ${p.motionStrength}, ${job.provider}` +
+          (job.framing ? `, framed on ${job.framing.method}` : ""))));
   } else if (job.status === "completed") {
     card.append(el("p", {class: "muted"}, "Filing the video in the library…"));
   }
@@ -144,6 +215,7 @@ function upsertJob(job, isNew = false) {
   const known = jobs.get(job.jobId);
   if (known && Date.parse(known.updatedAt) > Date.parse(job.updatedAt)) return;  // never go backwards
   jobs.set(job.jobId, job);
+  if (job.framing && job.jobId === latestJobId) showSubject(job);
   const card = jobCard(job);
   const existing = $(`job-${job.jobId}`);
   const list = $("jobs");
@@ -279,6 +351,9 @@ function init() {
   $("sizePreset").addEventListener("change", applyPreset);
   for (const id of ["width", "height"]) $(id).addEventListener("input", () => { $("sizePreset").value = "custom"; });
   $("sourceImage").addEventListener("change", () => showPreview($("sourceImage").files[0]));
+  $("preview").addEventListener("click", placeFocus);
+  $("focus").addEventListener("change", showFocus);
+  $("kf-add").addEventListener("click", addKeyframe);
   const drop = $("drop");
   drop.addEventListener("dragover", (e) => { e.preventDefault(); drop.classList.add("over"); });
   drop.addEventListener("dragleave", () => drop.classList.remove("over"));
