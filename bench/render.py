@@ -57,7 +57,7 @@ def run(cmd: list[str]) -> tuple[float, int]:
     return elapsed, int(hwm[-1]) // 1024 if hwm else 0
 
 
-def engine_in_process(image: Path, out: Path, motion: str, direction: str) -> float:
+def engine_in_process(image: Path, out: Path, motion: str, direction: str, focus: str = "center") -> float:
     from image_to_video.engine import MotionParams, render_video
 
     params = MotionParams(
@@ -70,6 +70,7 @@ def engine_in_process(image: Path, out: Path, motion: str, direction: str) -> fl
         fps=FPS,
         crf=CRF,
         preset=PRESET,
+        focus=focus,
     )
     start = time.perf_counter()
     render_video(image, out, params)
@@ -103,7 +104,30 @@ def engine_cmd(image: Path, out: Path, motion: str, direction: str, seconds: flo
         str(CRF),
         "--preset",
         PRESET,
+        "--focus",
+        "center",
     ]
+
+
+def detection_seconds(image: Path) -> float:
+    """Subject detection alone, as a render with focus=auto runs it (median of 5)."""
+    from image_to_video.engine import load_image
+    from image_to_video.engine.subject import DETECT_SIDE, detect_subject
+
+    rgb = load_image(image, min_size=(DETECT_SIDE, DETECT_SIDE))
+    times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        detect_subject(rgb)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def startup_seconds(image: Path, tmp: Path) -> float:
+    """CLI start-up: a one-frame render at 64 px is all interpreter, imports, decode and set-up."""
+    cmd = [sys.executable, "-m", "image_to_video.engine", str(image), str(tmp / "one.mp4"), "--quiet"]
+    cmd += ["--width", "64", "--height", "64", "--duration", "1", "--fps", "1", "--focus", "center"]
+    return statistics.median(run(cmd)[0] for _ in range(5))
 
 
 def zoompan_cmd(image: Path, out: Path, motion: str) -> list[str]:
@@ -187,8 +211,10 @@ def main() -> None:
         for motion, direction in (("zoom", "in"), ("pan", "right")):
             eng_out, cli_out, zp_out = (tmp / f"{who}-{motion}.mp4" for who in ("engine", "cli", "zoompan"))
             eng, cli, zp = [], [], []
+            auto = []
             for _ in range(args.runs):
                 eng.append(engine_in_process(args.image, eng_out, motion, direction))
+                auto.append(engine_in_process(args.image, tmp / "auto.mp4", motion, direction, "auto"))
                 zp.append(run(zoompan_cmd(args.image, zp_out, motion))[0])
                 cli.append(run(engine_cmd(args.image, cli_out, motion, direction, SECONDS))[0])
             med = statistics.median
@@ -196,7 +222,8 @@ def main() -> None:
             ratio_cli = med([c / z for c, z in zip(cli, zp, strict=True)])
             print(
                 f"{motion:5s} wall: engine in-process {med(eng):.2f} s, engine CLI {med(cli):.2f} s, "
-                f"zoompan {med(zp):.2f} s; ratio engine/zoompan {ratio_in:.2f} in-process, {ratio_cli:.2f} CLI"
+                f"zoompan {med(zp):.2f} s; ratio engine/zoompan {ratio_in:.2f} in-process, {ratio_cli:.2f} CLI; "
+                f"with focus=auto {med(auto):.2f} s ({med([a / z for a, z in zip(auto, zp, strict=True)]):.2f})"
             )
             measure = zoom_jitter if motion == "zoom" else pan_jitter
             eng_frames, zp_frames = grey_frames(eng_out), grey_frames(zp_out)
@@ -206,6 +233,9 @@ def main() -> None:
                 f"{measure(eng_frames, False):.3f} px, zoompan {measure(zp_frames, False):.3f} px"
             )
             del eng_frames, zp_frames
+        detect = detection_seconds(args.image)
+        startup = startup_seconds(args.image, tmp)
+        print(f"subject detection {detect * 1000:.0f} ms; CLI start-up (1 frame at 64 px) {startup:.3f} s")
         rss = {s: run(engine_cmd(args.image, tmp / f"rss{s}.mp4", "complex", "in", s))[1] for s in (3, 10)}
         print(f"peak RSS engine: 3 s {rss[3]} MiB, 10 s {rss[10]} MiB ({(rss[10] / rss[3] - 1) * 100:+.1f} %)")
 

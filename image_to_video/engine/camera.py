@@ -26,6 +26,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 EASES = ("linear", "smooth", "hold")
 
 
@@ -90,6 +92,32 @@ class CameraPath:
             if seconds < b.t:
                 return _between(a, b, (seconds - a.t) / (b.t - a.t))
         return _camera(keys[-1])
+
+    def sample(self, seconds: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The camera at many times at once, as arrays (zoom, x, y, angle in radians): what planning checks."""
+        keys = self.keyframes
+        first = keys[0]
+        zoom = np.full(seconds.shape, float(first.zoom))
+        x, y = np.full(seconds.shape, float(first.x)), np.full(seconds.shape, float(first.y))
+        angle = np.full(seconds.shape, math.radians(first.angle))
+        for a, b in zip(keys, keys[1:], strict=False):
+            inside = (seconds >= a.t) & (seconds < b.t)
+            if a.ease == "hold" or not inside.any():
+                zoom[inside], x[inside], y[inside], angle[inside] = a.zoom, a.x, a.y, math.radians(a.angle)
+                continue
+            s = np.clip((seconds[inside] - a.t) / (b.t - a.t), 0.0, 1.0)
+            e = s * s * (3.0 - 2.0 * s) if a.ease == "smooth" else s
+            z = a.zoom ** (1.0 - e) * b.zoom**e
+            if abs(math.log(b.zoom / a.zoom)) > 1e-12:
+                p = (1.0 / a.zoom - 1.0 / z) / (1.0 / a.zoom - 1.0 / b.zoom)
+            else:
+                p = e
+            zoom[inside], x[inside], y[inside] = z, a.x + (b.x - a.x) * p, a.y + (b.y - a.y) * p
+            angle[inside] = np.radians(a.angle + (b.angle - a.angle) * e)
+        last = keys[-1]
+        after = seconds >= last.t
+        zoom[after], x[after], y[after], angle[after] = last.zoom, last.x, last.y, math.radians(last.angle)
+        return zoom, x, y, angle
 
     def as_list(self) -> list[dict[str, Any]]:
         return [k.as_dict() for k in self.keyframes]

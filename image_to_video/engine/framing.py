@@ -217,10 +217,8 @@ def _anchored(
         centred = CameraPath(
             [_keyframe(0.0, ends[0], base, (0.5, 0.5), geo), _keyframe(last, ends[1], base, (0.5, 0.5), geo)]
         )
-        cams = [centred(float(t)) for t in times]
-        zoom = np.array([c.zoom for c in cams])
-        angle = np.array([c.angle for c in cams])
-        offset = (np.array([c.x for c in cams]) - 0.5, np.array([c.y for c in cams]) - 0.5)
+        zoom, x, y, angle = centred.sample(times)
+        offset = (x - 0.5, y - 0.5)
         return centred, _choose(_axis_constraints(geo, zoom, angle, offset, focus, box), focus)
 
     low, high = 1.0, 1.0
@@ -311,12 +309,8 @@ def _keyframed(params: MotionParams, geo: _Geometry) -> Plan:
     notes: list[str] = []
 
     def fits(base: float, keyframes: list[Keyframe]) -> bool:
-        path = CameraPath([replace(k, zoom=k.zoom * base) for k in keyframes])
-        cams = [path(float(t)) for t in times]
-        zoom = np.array([c.zoom for c in cams])
-        angle = np.array([c.angle for c in cams])
+        zoom, x, y, angle = CameraPath([replace(k, zoom=k.zoom * base) for k in keyframes]).sample(times)
         hx, hy, _, _ = geo.extents(zoom, angle)
-        x, y = np.array([c.x for c in cams]), np.array([c.y for c in cams])
         mx, my = geo.margin
         return bool(
             np.all(x - hx >= mx - _EPS)

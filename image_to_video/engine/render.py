@@ -29,7 +29,7 @@ def prescale_size(
 
     Never larger than the photo: small photos are upsampled by the warp itself.
     """
-    peak_zoom = max(path(t).zoom for t in times)
+    peak_zoom = float(path.sample(np.asarray(times, dtype=np.float64))[0].max())
     factor = min(1.0, max(width / src_w, height / src_h) * peak_zoom)
     return max(2, math.ceil(src_w * factor - 1e-6)), max(2, math.ceil(src_h * factor - 1e-6))
 

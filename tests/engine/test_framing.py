@@ -263,3 +263,21 @@ def test_the_face_photo_is_not_mistaken_for_a_plain_one(tmp_path):
     assert result.framing["method"] == "face"
     assert result.framing["subjectInFrame"] is True
     Image.open(ASTRONAUT).close()
+
+
+def test_sampling_a_path_at_once_matches_asking_it_frame_by_frame():
+    from image_to_video.engine.camera import CameraPath
+
+    path = CameraPath(
+        [
+            Keyframe(0, 1, 0.3, 0.4, 0, "smooth"),
+            Keyframe(1, 1.5, 0.6, 0.5, 10, "hold"),
+            Keyframe(2, 1.5, 0.6, 0.5, 10, "linear"),
+            Keyframe(3, 2, 0.5, 0.5, -5),
+        ]
+    )
+    times = np.linspace(-0.5, 3.5, 161)
+    zoom, x, y, angle = path.sample(times)
+    for i, t in enumerate(times):
+        cam = path(float(t))
+        assert (zoom[i], x[i], y[i], angle[i]) == pytest.approx((cam.zoom, cam.x, cam.y, cam.angle), abs=1e-12)
