@@ -50,6 +50,11 @@ class Asset(models.Model):
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
     duration = models.FloatField(null=True, blank=True)
+    fps = models.FloatField(null=True, blank=True)
+    frame_count = models.PositiveIntegerField(null=True, blank=True)
+    codec = models.CharField(max_length=40, blank=True, default="")
+    bitrate = models.PositiveBigIntegerField(null=True, blank=True, help_text="bits per second")
+    poster = models.FileField(max_length=500, blank=True, default="", help_text="A still of the video (JPEG).")
     metadata = models.JSONField(default=dict, blank=True)
     tags = models.ManyToManyField(Tag, blank=True, related_name="assets")
     categories = models.ManyToManyField(Category, blank=True, related_name="assets")
@@ -65,3 +70,7 @@ class Asset(models.Model):
     def file_url(self) -> str:
         """A presigned URL on S3, the members-only media URL on local storage."""
         return self.file.storage.url(self.file.name)
+
+    def poster_url(self) -> str | None:
+        """The poster's URL, presigned like the file's; None when the asset has no poster."""
+        return self.poster.storage.url(self.poster.name) if self.poster else None

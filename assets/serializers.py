@@ -12,6 +12,8 @@ class AssetOut(serializers.ModelSerializer):
     userId = serializers.IntegerField(source="user_id", read_only=True)
     contentType = serializers.CharField(source="content_type", read_only=True)
     url = serializers.SerializerMethodField()
+    posterUrl = serializers.SerializerMethodField()
+    frameCount = serializers.IntegerField(source="frame_count", read_only=True, allow_null=True)
     tags: serializers.SlugRelatedField[Asset] = serializers.SlugRelatedField(
         many=True, read_only=True, slug_field="name"
     )
@@ -32,7 +34,12 @@ class AssetOut(serializers.ModelSerializer):
             "width",
             "height",
             "duration",
+            "fps",
+            "frameCount",
+            "codec",
+            "bitrate",
             "url",
+            "posterUrl",
             "tags",
             "categories",
             "metadata",
@@ -42,3 +49,7 @@ class AssetOut(serializers.ModelSerializer):
     @extend_schema_field(OpenApiTypes.URI)
     def get_url(self, asset: Asset) -> str:
         return asset.file_url()
+
+    @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
+    def get_posterUrl(self, asset: Asset) -> str | None:
+        return asset.poster_url()

@@ -35,6 +35,11 @@ def asset_create(
     width: int | None = None,
     height: int | None = None,
     duration: float | None = None,
+    fps: float | None = None,
+    frame_count: int | None = None,
+    codec: str = "",
+    bitrate: int | None = None,
+    poster_name: str = "",
 ) -> tuple[Asset, bool]:
     """Make the asset of a file already in the default storage; returns ``(asset, created)``.
 
@@ -63,6 +68,11 @@ def asset_create(
                 width=width,
                 height=height,
                 duration=duration,
+                fps=fps,
+                frame_count=frame_count,
+                codec=codec,
+                bitrate=bitrate,
+                poster=poster_name,
                 metadata=metadata or {},
             )
             asset.tags.set([Tag.objects.get_or_create(name=t)[0] for t in tags])

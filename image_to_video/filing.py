@@ -11,9 +11,15 @@ source (the worker that had it is gone).
 from __future__ import annotations
 
 import logging
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
+import av
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
 
 from assets.models import Asset
@@ -21,6 +27,7 @@ from assets.services import AssetStoreError, asset_create
 
 from . import events, logs, metrics
 from .engine import EngineError
+from .engine.probe import VideoFacts, poster_jpeg, probe_video
 from .models import Job, JobStatus
 from .providers import ProviderError
 from .services.scratch import StorageUnavailable, store_video, stored_video_exists
@@ -61,6 +68,7 @@ def asset_create_from_job(*, job_id: Any) -> Asset | None:
 
 def _file(job: Job) -> Asset:
     name = _video_in_storage(job)
+    facts, poster_name = _facts_and_poster(name)
     metadata = {"jobId": str(job.pk), "provider": job.provider, **job.params}
     if job.framing:
         metadata["framing"] = job.framing
@@ -78,11 +86,46 @@ def _file(job: Job) -> Asset:
         tags=GENERATED_TAGS,
         categories=GENERATED_CATEGORIES,
         metadata=metadata,
-        width=job.width,
-        height=job.height,
-        duration=job.duration,
+        width=facts.width if facts else job.width,
+        height=facts.height if facts else job.height,
+        duration=facts.duration if facts else job.duration,
+        fps=facts.fps if facts else None,
+        frame_count=facts.frame_count if facts else None,
+        codec=facts.codec if facts else "",
+        bitrate=facts.bitrate if facts else None,
+        poster_name=poster_name,
     )
     return asset
+
+
+def _facts_and_poster(name: str) -> tuple[VideoFacts | None, str]:
+    """Probe the stored video (not the request) and store a poster beside it, ``<video>.poster.jpg``.
+
+    A video that cannot be probed is still filed, with the requested size and
+    length and no poster; a storage outage is an AssetStoreError (retried).
+    """
+    poster_name = f"{name.rsplit('.', 1)[0]}.poster.jpg"
+    Path(settings.UPLOAD_DIR).mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=settings.UPLOAD_DIR) as tmp:
+        local = Path(tmp) / Path(name).name
+        try:
+            with default_storage.open(name, "rb") as src, local.open("wb") as dst:
+                shutil.copyfileobj(src, dst, 1024 * 1024)
+        except Exception as exc:
+            raise AssetStoreError(f"{name} could not be read from storage ({type(exc).__name__})") from exc
+        try:
+            facts = probe_video(local)
+            poster = poster_jpeg(local, facts.frame_count)
+        except (av.FFmpegError, ValueError, IndexError) as exc:
+            log.error("could not probe %s (%s): filed without facts or poster", name, exc)
+            return None, ""
+    try:
+        if default_storage.exists(poster_name):
+            default_storage.delete(poster_name)  # a retry: the poster of the same video
+        saved = default_storage.save(poster_name, ContentFile(poster))
+    except Exception as exc:
+        raise AssetStoreError(f"the poster could not be stored ({type(exc).__name__})") from exc
+    return facts, saved
 
 
 def _video_in_storage(job: Job) -> str:

@@ -27,6 +27,10 @@ ALLOWED_TRANSITIONS = {
 }
 
 
+def auto_focus() -> str:
+    return "auto"
+
+
 def source_path(job: Job, filename: str) -> str:
     return f"sources/{job.client_id}/{job.id}{filename[filename.rfind('.') :] if '.' in filename else ''}"
 
@@ -50,11 +54,24 @@ class Job(models.Model):
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
     prompt_text = models.TextField(blank=True, default="")
-    focus = models.JSONField(default="auto", help_text='"auto", "center" or {"x", "y"} in photo fractions, as given.')
+    focus = models.JSONField(
+        default=auto_focus, help_text='"auto", "center" or {"x", "y"} in photo fractions, as given.'
+    )
     keyframes = models.JSONField(null=True, blank=True, help_text="The keyframed camera path as given, if any.")
     framing = models.JSONField(
         default=dict, blank=True, help_text="What the render found and did: subject, focus used, base zoom, notes."
     )
+    model = models.CharField(max_length=40, blank=True, default="", help_text="The provider's model (Runway).")
+    provider_status = models.CharField(
+        max_length=20, blank=True, default="", help_text="The provider's own status word, e.g. THROTTLED."
+    )
+    fallback_from = models.CharField(
+        max_length=20, blank=True, default="", help_text="The provider that failed before this job fell back."
+    )
+    fallback_error = models.JSONField(null=True, blank=True, help_text="That provider's error, {code, message}.")
+    batch_id = models.UUIDField(null=True, blank=True, db_index=True, help_text="Variants made together.")
+    webhook_url = models.CharField(max_length=2000, blank=True, default="")
+    webhook_event_types = models.JSONField(default=list, blank=True)
     camera_path = models.JSONField(
         default=list, blank=True, help_text="The resolved camera path (keyframes): renders the same video again."
     )
@@ -153,6 +170,39 @@ class Job(models.Model):
             focus=(focus["x"], focus["y"]) if isinstance(focus, dict) else focus,
             keyframes=tuple(Keyframe.from_dict(k) for k in self.keyframes) if self.keyframes else None,
         ).validate()
+
+
+class WebhookDelivery(models.Model):
+    """One outbound webhook call and its attempts; the row is the outbox (made with the change it reports)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    webhook_id = models.CharField(max_length=60, unique=True, help_text="Sent as webhook-id on every attempt.")
+    client = models.ForeignKey("tenancy.Client", on_delete=models.CASCADE, related_name="webhook_deliveries")
+    job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.CharField(max_length=30)
+    url = models.CharField(max_length=2000)
+    payload = models.JSONField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_status = models.PositiveSmallIntegerField(null=True, blank=True, help_text="HTTP status of the last try.")
+    last_error = models.TextField(blank=True, default="")
+    next_retry_at = models.DateTimeField(
+        null=True, blank=True, db_index=True, help_text="When the next attempt is due; empty once done or given up."
+    )
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        verbose_name_plural = "webhook deliveries"
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.url}"
+
+    @property
+    def state(self) -> str:
+        if self.delivered_at:
+            return "delivered"
+        return "pending" if self.next_retry_at else "failed"
 
 
 class WebhookEvent(models.Model):

@@ -2,6 +2,8 @@
 
 from django.db import migrations, models
 
+import image_to_video.models
+
 
 class Migration(migrations.Migration):
 
@@ -18,7 +20,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='job',
             name='focus',
-            field=models.JSONField(default='auto', help_text='"auto", "center" or {"x", "y"} in photo fractions, as given.'),
+            field=models.JSONField(default=image_to_video.models.auto_focus, help_text='"auto", "center" or {"x", "y"} in photo fractions, as given.'),
         ),
         migrations.AddField(
             model_name='job',

@@ -140,6 +140,8 @@ def test_upload_watch_play_and_find_it_in_the_library(live_server_asgi, browser,
     page.get_by_role("button", name="Filter").click()
     page.wait_for_selector("#assets li")
     assert page.locator("#assets li").count() == 2
+    poster = page.locator("#assets li video").first.get_attribute("poster")
+    assert poster and ".poster.jpg" in poster, "the library shows posters"
     assert "image-to-video" in page.locator("#assets li").first.inner_text()
     _shot(page, "5-library")
 

@@ -142,7 +142,7 @@ def test_asset_survives_an_s3_outage_and_reconcile_creates_exactly_one(in_proces
     call_command("reconcile_assets")
     call_command("reconcile_assets")
     assert Asset.objects.filter(job__pk=job_id).count() == 1
-    assert len(bucket_keys(s3, f"clients/{tenant.client.pk}/")) == 1
+    assert len(bucket_keys(s3, f"clients/{tenant.client.pk}/")) == 2  # the video and its poster
     assert tenant.api.get(f"/api/image-to-video/jobs/{job_id}").json()["assetId"]
 
 

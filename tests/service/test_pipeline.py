@@ -23,6 +23,23 @@ def _probe_download(url: str, suffix: str):
         return probe_video(path)
 
 
+def _assert_poster(url: str, width: int, height: int) -> None:
+    """The poster is a JPEG of the video's size (long side capped at 1280) and not a flat picture."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    assert "Signature" in url, "presigned like the video"
+    response = requests.get(url, timeout=10)
+    assert response.status_code == 200
+    image = Image.open(io.BytesIO(response.content))
+    assert image.format == "JPEG"
+    scale = min(1.0, 1280 / max(width, height))
+    assert image.size == (round(width * scale), round(height * scale))
+    assert float(np.asarray(image.convert("L")).std()) > 5, "not uniform"
+
+
 def assert_filed(job_id, tenant, s3, *, width, height, duration, fmt="mp4", frames=None):
     job = wait_for_job(job_id, asset=True)
     assert job.status == "completed", job.error_message
@@ -44,7 +61,8 @@ def assert_filed(job_id, tenant, s3, *, width, height, duration, fmt="mp4", fram
     }.items():
         assert asset.metadata[key] == value
     keys = bucket_keys(s3, f"clients/{tenant.client.pk}/")
-    assert keys == [asset.file.name]
+    assert keys == sorted([asset.file.name, asset.poster.name]), "the video and its poster, beside it"
+    assert asset.poster.name == asset.file.name.rsplit(".", 1)[0] + ".poster.jpg"
     # The job JSON now points at the asset; the URL is presigned and downloads the real video.
     body = tenant.api.get(f"/api/image-to-video/jobs/{job.pk}").json()
     assert body["assetId"] == str(asset.pk) and body["progress"] == 100 and body["completedAt"]
@@ -53,6 +71,13 @@ def assert_filed(job_id, tenant, s3, *, width, height, duration, fmt="mp4", fram
     assert (info.width, info.height) == (width, height)
     assert info.frames == (frames or round(duration * 30))
     assert info.duration == pytest.approx(duration, abs=0.1)
+    # The asset's facts were probed from the stored file: they match what decoding it finds.
+    shown = tenant.api.get(f"/api/assets/{asset.pk}").json()
+    assert (shown["width"], shown["height"], shown["frameCount"]) == (info.width, info.height, info.frames)
+    assert shown["duration"] == pytest.approx(info.duration, abs=0.05) and shown["fps"] == pytest.approx(info.fps, rel=1e-3)
+    assert shown["codec"] == info.codec and shown["size"] == asset.size
+    assert shown["bitrate"] == pytest.approx(asset.size * 8 / shown["duration"], rel=0.01)
+    _assert_poster(shown["posterUrl"], width, height)
     # The service deletes the local render just after the asset's commit (never before it).
     deadline = time.monotonic() + 10
     while any(str(job.pk) in str(p) for p in upload_files() if "renders" in str(p)) and time.monotonic() < deadline:

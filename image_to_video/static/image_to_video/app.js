@@ -176,10 +176,10 @@ async function submit(event) {
 
 // --- jobs -----------------------------------------------------------------------------------
 
-function media(url, format, label) {
+function media(url, format, label, poster = null) {
   if (format === "gif" || url.includes(".gif")) return el("img", {src: url, alt: label, class: "media"});
   return el("video", {src: url, controls: true, playsinline: true, preload: "metadata", class: "media",
-                      "aria-label": label});
+                      "aria-label": label, poster});
 }
 
 function jobCard(job) {
@@ -308,7 +308,9 @@ async function loadLibrary(event) {
   $("library-count").textContent = `${body.count} asset${body.count === 1 ? "" : "s"}`;
   for (const asset of body.results) {
     list.append(el("li", {class: "asset", "data-asset": asset.assetId},
-      media(asset.url, asset.contentType === "image/gif" ? "gif" : "mp4", asset.name),
+      media(asset.url, asset.contentType === "image/gif" ? "gif" : "mp4", asset.name, asset.posterUrl),
+      el("p", {class: "muted facts"}, `${asset.width}×${asset.height} · ${asset.duration}s · ${asset.fps} fps · ` +
+        `${asset.frameCount} frames · ${asset.codec} · ${Math.round((asset.bitrate || 0) / 1000)} kb/s`),
       el("p", {}, el("strong", {}, asset.name)),
       el("p", {class: "muted"}, [...asset.tags, ...asset.categories.map((c) => `#${c}`)].join(" · ")),
       el("a", {href: asset.url, download: ""}, "Download")));
