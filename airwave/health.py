@@ -20,6 +20,8 @@ from rest_framework.decorators import api_view, authentication_classes, permissi
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from image_to_video.providers import PROVIDERS
+
 
 @extend_schema(summary="Liveness: the process answers", responses={200: OpenApiTypes.OBJECT}, tags=["health"])
 @api_view(["GET"])
@@ -108,4 +110,18 @@ def _check(write_probe: bool) -> tuple[dict[str, object], int]:
     }
     if failed:
         body["unavailable"] = failed
+    if write_probe:  # operators: the providers' accounts (credits, limits); never a reason to be unready
+        body["providers"] = _providers_detail()
     return body, 503 if failed else 200
+
+
+def _providers_detail() -> dict[str, object]:
+    detail: dict[str, object] = {}
+    for name, provider in PROVIDERS.items():
+        try:
+            info = provider.status_detail()
+        except Exception as exc:
+            info = {"error": f"unavailable: {type(exc).__name__}"}
+        if info:
+            detail[name] = info
+    return detail

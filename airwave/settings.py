@@ -258,6 +258,7 @@ SCRATCH_STALE_PARTIAL_SECONDS = float(os.environ.get("SCRATCH_STALE_PARTIAL_SECO
 JOB_LEASE_SECONDS = float(os.environ.get("JOB_LEASE_SECONDS", "30"))  # a silent worker's job is taken after this
 CELERY_BEAT_SCHEDULE = {
     "recover-jobs": {"task": "image_to_video.tasks.recover_jobs", "schedule": RECOVER_EVERY},
+    "retry-outbound-webhooks": {"task": "image_to_video.tasks.retry_webhooks", "schedule": RECOVER_EVERY},
     "reconcile-assets": {"task": "image_to_video.tasks.reconcile_assets", "schedule": 60.0},
 }
 
@@ -265,7 +266,9 @@ CELERY_BEAT_SCHEDULE = {
 IMAGE_TO_VIDEO_PROVIDER = os.environ.get("IMAGE_TO_VIDEO_PROVIDER", "local")
 RUNWAY_API_KEY = os.environ.get("RUNWAY_API_KEY") or None
 RUNWAY_API_URL = os.environ.get("RUNWAY_API_URL") or "https://api.dev.runwayml.com"
-RUNWAY_MODEL = os.environ.get("RUNWAY_MODEL", "gen4_turbo")
+RUNWAY_MODEL = os.environ.get("RUNWAY_MODEL", "gen4.5")
+# local: a Runway job failing for a reason that is not the user's is rendered by the local engine instead.
+RUNWAY_FALLBACK = os.environ.get("RUNWAY_FALLBACK", "")
 RUNWAY_WEBHOOK_SECRET = os.environ.get("RUNWAY_WEBHOOK_SECRET") or None
 RUNWAY_TIMEOUT = (5.0, 30.0)  # connect, read (seconds) on every call
 RUNWAY_MAX_RETRIES = 2  # as Runway's SDKs: connection errors, 408, 429, 5xx
@@ -277,6 +280,9 @@ RUNWAY_OUTPUT_URL_PREFIXES = env_list("RUNWAY_OUTPUT_URL_PREFIXES", "https://dnz
 RUNWAY_DOWNLOAD_DEADLINE = float(os.environ.get("RUNWAY_DOWNLOAD_DEADLINE", "300"))  # seconds, in all
 RUNWAY_POLL_DEADLINE = float(os.environ.get("RUNWAY_POLL_DEADLINE", 20 * 60))
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+# Outbound webhooks: private, loopback and link-local targets only when this is 1 (tests, closed networks).
+OUTBOUND_WEBHOOK_ALLOW_PRIVATE = env_bool("OUTBOUND_WEBHOOK_ALLOW_PRIVATE", False)
+OUTBOUND_WEBHOOK_FIRST_RETRY = float(os.environ.get("OUTBOUND_WEBHOOK_FIRST_RETRY", "5"))  # seconds, doubling
 # Validating an upload decodes it fully only up to this many pixels (JPEGs always, at 1/8 scale),
 # at most IMAGE_DECODES_AT_ONCE at a time per process; larger PNG/WebP are decoded by the worker.
 VALIDATE_DECODE_PIXELS = int(os.environ.get("VALIDATE_DECODE_PIXELS", str(12_000_000)))

@@ -6,7 +6,8 @@ from django.utils.html import format_html
 
 from . import services
 from .filing import AssetStoreError, asset_create_from_job
-from .models import Job, WebhookEvent
+from .models import Job, WebhookDelivery, WebhookEvent
+from .providers import PROVIDERS
 
 
 class WebhookEventInline(admin.TabularInline):
@@ -18,6 +19,56 @@ class WebhookEventInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None):
         return False
+
+
+class WebhookDeliveryInline(admin.TabularInline):
+    """The job's outbound webhook calls: event, target, attempts, outcome (redeliver from the delivery's page)."""
+
+    model = WebhookDelivery
+    extra = 0
+    can_delete = False
+    fields = ("delivery_link", "event", "url", "state", "attempts", "last_status", "last_error", "next_retry_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="delivery")
+    def delivery_link(self, delivery):
+        url = reverse("admin:image_to_video_webhookdelivery_change", args=[delivery.pk])
+        return format_html('<a href="{}">{}</a>', url, delivery.webhook_id)
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = ["webhook_id", "event", "url", "state", "attempts", "last_status", "next_retry_at", "created_at"]
+    list_filter = ["event", "client"]
+    search_fields = ["webhook_id", "url", "job__id"]
+    list_select_related = ["client", "job"]
+    actions = ["redeliver"]
+    readonly_fields = [
+        "webhook_id",
+        "client",
+        "job",
+        "event",
+        "url",
+        "payload",
+        "attempts",
+        "last_status",
+        "last_error",
+        "next_retry_at",
+        "delivered_at",
+        "created_at",
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Redeliver (same webhook-id)", permissions=["change"])
+    def redeliver(self, request, queryset):
+        for delivery in queryset:
+            services.delivery_redeliver(delivery)
+        self.message_user(request, f"{queryset.count()} delivery(ies) sent again.", messages.SUCCESS)
 
 
 @admin.register(Job)
@@ -37,7 +88,7 @@ class JobAdmin(admin.ModelAdmin):
     search_fields = ["id", "provider_task_id", "user__username", "user__email"]
     date_hierarchy = "created_at"
     list_select_related = ["client", "user"]
-    inlines = [WebhookEventInline]
+    inlines = [WebhookEventInline, WebhookDeliveryInline]
     actions = ["cancel_jobs", "retry_jobs", "recreate_assets"]
     readonly_fields = [
         "id",
@@ -56,6 +107,17 @@ class JobAdmin(admin.ModelAdmin):
         "width",
         "height",
         "prompt_text",
+        "focus",
+        "keyframes",
+        "framing",
+        "camera_path",
+        "model",
+        "provider_status",
+        "fallback_from",
+        "fallback_error",
+        "batch_id",
+        "webhook_url",
+        "webhook_event_types",
         "source_preview",
         "source_image",
         "output_path",
@@ -73,6 +135,18 @@ class JobAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def changelist_view(self, request, extra_context=None):
+        """The providers' accounts (Runway credits and limits) above the job list, for operators."""
+        for name, provider in PROVIDERS.items():
+            try:
+                detail = provider.status_detail()
+            except Exception as exc:
+                detail = {"error": f"unavailable ({type(exc).__name__})"}
+            if detail.get("configured") or detail.get("error"):
+                shown = ", ".join(f"{k} {v}" for k, v in detail.items() if k != "configured" and v is not None)
+                self.message_user(request, f"{name}: {shown}", messages.INFO)
+        return super().changelist_view(request, extra_context)
 
     @admin.display(description="duration (s)")
     def render_seconds(self, job):

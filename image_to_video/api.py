@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
+import re
 from typing import Any
 
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
 from django.db import DatabaseError
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -17,10 +22,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from . import selectors, services
-from .models import JobStatus
-from .outputs import JobOut
-from .serializers import GenerateRequest, WsTicketOut, WsTicketRequest
+from . import events, selectors, services
+from .models import FINAL_STATUSES, Job, JobStatus
+from .outputs import BatchOut, DeliveryOut, JobOut, SecretOut
+from .serializers import GenerateRequest, VariantsRequest, WsTicketOut, WsTicketRequest
 from .throttles import GenerateRateThrottle
 from .tickets import TICKET_SECONDS, ticket_issue
 
@@ -67,7 +72,7 @@ class JobViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
             raise Http404 from None
 
     def get_throttles(self):
-        return [GenerateRateThrottle()] if self.action == "generate" else super().get_throttles()
+        return [GenerateRateThrottle()] if self.action in ("generate", "variants") else super().get_throttles()
 
     @extend_schema(
         request=GenerateRequest,
@@ -94,6 +99,39 @@ class JobViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         except services.StorageUnavailable:
             return _unavailable("Storage is briefly unavailable, so the image could not be kept; retry shortly.")
         return Response(JobOut(job).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        request=VariantsRequest,
+        responses={202: BatchOut, 429: OpenApiTypes.OBJECT, 503: OpenApiTypes.OBJECT},
+        parameters=[IDEMPOTENCY_HEADER],
+        summary="Variants of one photo (1-12 jobs under one batchId, all or none)",
+    )
+    def variants(self, request):
+        form = VariantsRequest(data=request.data, context={"request": request})
+        form.is_valid(raise_exception=True)
+        key = request.headers.get("Idempotency-Key", "").strip()[:240]
+        data = form.validated_data
+        try:
+            batch_id, jobs, _ = services.batch_create(
+                user=request.user,
+                client=data["client"],
+                source=data["source"],
+                variants=data["variants"],
+                idempotency_key=key,
+            )
+        except services.IdempotencyConflict:
+            return Response(
+                {"detail": "This Idempotency-Key was used with a different request."}, status=status.HTTP_409_CONFLICT
+            )
+        except services.ClientBusy as exc:
+            return Response(
+                {"detail": f"Too many unfinished jobs: {exc}; no job was made."},
+                status=status.HTTP_429_TOO_MANY_REQUESTS,
+                headers={"Retry-After": str(RETRY_AFTER_BUSY)},
+            )
+        except services.StorageUnavailable:
+            return _unavailable("Storage is briefly unavailable, so the image could not be kept; retry shortly.")
+        return Response({"batchId": str(batch_id), "jobs": JobOut(jobs, many=True).data}, status=202)
 
     @extend_schema(summary="One job")
     def retrieve(self, request, *args, **kwargs):
@@ -128,6 +166,34 @@ class JobViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
             return Response({"detail": f"The job has already finished ({exc})."}, status=status.HTTP_409_CONFLICT)
         return Response(JobOut(selectors.jobs_visible_to(request.user).get(pk=job.pk)).data)
 
+    @extend_schema(responses=DeliveryOut(many=True), summary="The job's outbound webhook deliveries")
+    @action(detail=True, methods=["get"])
+    def deliveries(self, request, jobId=None):
+        job = self.get_object()
+        return Response(DeliveryOut(selectors.deliveries_of(job), many=True).data)
+
+
+class BatchView(APIView):
+    """GET /api/image-to-video/batches/<batchId>: the jobs made together by one variants call."""
+
+    @extend_schema(responses={200: BatchOut}, summary="A batch of variants")
+    def get(self, request, batchId):
+        jobs = selectors.batch_jobs(user=request.user, batch_id=batchId)
+        if jobs is None:
+            raise Http404
+        return Response({"batchId": str(jobs[0].batch_id), "jobs": JobOut(jobs, many=True).data})
+
+
+class WebhookSecretView(APIView):
+    """POST /api/image-to-video/clients/<clientId>/webhook-secret: a new signing secret, shown once."""
+
+    @extend_schema(request=None, responses={200: SecretOut}, summary="Rotate the client's webhook signing secret")
+    def post(self, request, clientId):
+        client = selectors.client_of_member(request.user, clientId)
+        if client is None:
+            raise Http404
+        return Response({"secret": services.client_secret_rotate(client)}, headers={"Cache-Control": "no-store"})
+
 
 class WsTicketView(APIView):
     """A single-use ticket for ``?ticket=`` on the client's WebSocket, valid for 60 seconds."""
@@ -138,3 +204,76 @@ class WsTicketView(APIView):
         form.is_valid(raise_exception=True)
         ticket = ticket_issue(user_id=request.user.pk, client_id=form.validated_data["clientId"])
         return Response({"ticket": ticket, "expiresIn": TICKET_SECONDS})
+
+
+_generate = JobViewSet.as_view({"post": "generate"})
+PREFER_WAIT = re.compile(r"(?:^|[,;\s])wait=(\d+)", re.IGNORECASE)
+MAX_WAIT = 60
+
+
+def _prefer_wait(request: HttpRequest) -> int:
+    """N from ``Prefer: wait=N`` (RFC 7240), at most MAX_WAIT; 0 when absent."""
+    match = PREFER_WAIT.search(request.headers.get("Prefer", ""))
+    return min(MAX_WAIT, int(match.group(1))) if match else 0
+
+
+@functools.wraps(_generate)
+async def generate_view(request: HttpRequest) -> HttpResponse:
+    """Generate, then with ``Prefer: wait=N`` answer when the job is final (200) or after N seconds (202).
+
+    The waiting holds no thread and polls nothing: this coroutine listens on
+    the client's channel group for the job's final update (one read of the
+    row after subscribing closes the race with a job that finished first).
+    """
+    response = await sync_to_async(_generate)(request)
+    wait = _prefer_wait(request)
+    if not wait or response.status_code != 202:
+        return response
+    data = response.data
+    final = await _wait_for_final(data["jobId"], data["clientId"], wait)
+    if final is None:
+        response["Preference-Applied"] = f"wait={wait}"
+        return response
+    return JsonResponse(final, status=200, headers={"Preference-Applied": f"wait={wait}"})
+
+
+async def _wait_for_final(job_id: str, client_id: str, seconds: float) -> dict | None:
+    layer = get_channel_layer()
+    if layer is None:
+        return None
+    events.remember_server_loop()  # in-memory layer: publishers hand messages to this loop
+    deadline = asyncio.get_running_loop().time() + seconds
+    try:
+        channel = await layer.new_channel()
+        await layer.group_add(events.group_name(client_id), channel)
+    except Exception:  # no channel layer right now: answer as without the header
+        log.warning("Prefer: wait ignored, the channel layer is unavailable", exc_info=True)
+        return None
+    try:
+        if await sync_to_async(_final_job_json)(job_id):
+            return await sync_to_async(_final_job_json)(job_id)
+        while (remaining := deadline - asyncio.get_running_loop().time()) > 0:
+            try:
+                message = await asyncio.wait_for(layer.receive(channel), remaining)
+            except TimeoutError:
+                return None
+            job = message.get("job") or {}
+            if message.get("type") == "job.updated" and job.get("jobId") == job_id and job.get("status") in FINAL_NAMES:
+                return await sync_to_async(_final_job_json)(job_id)
+        return None
+    except Exception:
+        log.warning("Prefer: wait stopped early", exc_info=True)
+        return None
+    finally:
+        try:
+            await layer.group_discard(events.group_name(client_id), channel)
+        except Exception:
+            log.debug("group_discard failed", exc_info=True)
+
+
+FINAL_NAMES = frozenset(str(s) for s in FINAL_STATUSES)
+
+
+def _final_job_json(job_id: str) -> dict | None:
+    job = Job.objects.select_related("asset").filter(pk=job_id).first()
+    return dict(JobOut(job).data) if job is not None and job.is_final else None

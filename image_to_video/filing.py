@@ -30,6 +30,7 @@ from .engine import EngineError
 from .engine.probe import VideoFacts, poster_jpeg, probe_video
 from .models import Job, JobStatus
 from .providers import ProviderError
+from .services.outbound import deliveries_create
 from .services.scratch import StorageUnavailable, store_video, stored_video_exists
 from .services.videos import remake_video
 
@@ -60,6 +61,7 @@ def asset_create_from_job(*, job_id: Any) -> Asset | None:
             raise
         with transaction.atomic():
             if Job.objects.filter(pk=job.pk, asset__isnull=True).update(asset=asset):
+                deliveries_create(job, "asset.created", asset=asset)
                 transaction.on_commit(lambda: events.publish_asset(asset), robust=True)
                 transaction.on_commit(lambda: events.publish_job(job.pk, final=True), robust=True)
                 log.info("filed as asset %s", asset.pk)

@@ -16,6 +16,9 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 JOBS_CREATED = Counter("airwave_jobs_created_total", "Jobs accepted", ["provider"])
+JOBS_FALLEN_BACK = Counter(
+    "airwave_jobs_fallen_back_total", "Jobs a provider failed that the local engine rendered instead", ["provider"]
+)
 JOBS_FINISHED = Counter("airwave_jobs_finished_total", "Jobs that reached a final status", ["status", "provider"])
 RENDER_SECONDS = Histogram(
     "airwave_render_seconds",

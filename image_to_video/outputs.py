@@ -6,7 +6,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from .models import Job, JobStatus
+from .models import Job, JobStatus, WebhookDelivery
 
 
 class JobParamsOut(serializers.Serializer):
@@ -44,7 +44,7 @@ class JobOut(serializers.ModelSerializer):
     jobId = serializers.UUIDField(source="id", read_only=True)
     clientId = serializers.UUIDField(source="client_id", read_only=True)
     userId = serializers.IntegerField(source="user_id", read_only=True)
-    status = serializers.ChoiceField(choices=JobStatus.choices, read_only=True)
+    status = serializers.SerializerMethodField()
     params = serializers.SerializerMethodField()
     error = serializers.SerializerMethodField()
     createdAt = serializers.DateTimeField(source="created_at", read_only=True)
@@ -53,6 +53,10 @@ class JobOut(serializers.ModelSerializer):
     assetId = serializers.SerializerMethodField()
     videoUrl = serializers.SerializerMethodField()
     framing = serializers.SerializerMethodField()
+    fallbackFrom = serializers.SerializerMethodField()
+    batchId = serializers.UUIDField(source="batch_id", read_only=True, allow_null=True)
+    model = serializers.CharField(read_only=True, help_text="the provider's model, when it has several (Runway)")
+    note = serializers.SerializerMethodField()
     cameraPath = serializers.JSONField(
         source="camera_path",
         read_only=True,
@@ -77,11 +81,35 @@ class JobOut(serializers.ModelSerializer):
             "videoUrl",
             "framing",
             "cameraPath",
+            "fallbackFrom",
+            "batchId",
+            "model",
+            "note",
         ]
 
     @extend_schema_field(JobParamsOut)
     def get_params(self, job: Job) -> dict:
         return JobParamsOut(job).data
+
+    @extend_schema_field({"type": "string", "enum": list(JobStatus.values)})
+    def get_status(self, job: Job) -> str:
+        # Runway holding the task back (THROTTLED) is, to the user, still waiting in a queue.
+        if job.status == JobStatus.PROCESSING and job.provider_status == "THROTTLED":
+            return JobStatus.QUEUED
+        return job.status
+
+    @extend_schema_field({"type": "string", "nullable": True})
+    def get_fallbackFrom(self, job: Job) -> str | None:
+        return job.fallback_from or None
+
+    @extend_schema_field({"type": "string", "nullable": True})
+    def get_note(self, job: Job) -> str | None:
+        if job.status == JobStatus.PROCESSING and job.provider_status == "THROTTLED":
+            return "Runway is holding this task in its queue (THROTTLED); it starts when Runway has capacity."
+        if job.fallback_from and job.fallback_error:
+            error = job.fallback_error
+            return f"Rendered by the local engine after {job.fallback_from} failed: {error.get('message', '')}"
+        return None
 
     @extend_schema_field(FramingOut(allow_null=True))
     def get_framing(self, job: Job) -> dict | None:
@@ -100,3 +128,43 @@ class JobOut(serializers.ModelSerializer):
     @extend_schema_field(OpenApiTypes.URI)
     def get_videoUrl(self, job: Job) -> str | None:
         return job.asset.file_url() if job.asset else None
+
+
+@extend_schema_serializer(component_name="WebhookDelivery")
+class DeliveryOut(serializers.ModelSerializer):
+    deliveryId = serializers.UUIDField(source="id", read_only=True)
+    webhookId = serializers.CharField(source="webhook_id", read_only=True)
+    event = serializers.CharField(read_only=True)
+    url = serializers.CharField(read_only=True)
+    state = serializers.CharField(read_only=True, help_text="pending | delivered | failed")
+    attempts = serializers.IntegerField(read_only=True)
+    lastStatus = serializers.IntegerField(source="last_status", read_only=True, allow_null=True)
+    lastError = serializers.CharField(source="last_error", read_only=True)
+    nextRetryAt = serializers.DateTimeField(source="next_retry_at", read_only=True, allow_null=True)
+    deliveredAt = serializers.DateTimeField(source="delivered_at", read_only=True, allow_null=True)
+    createdAt = serializers.DateTimeField(source="created_at", read_only=True)
+
+    class Meta:
+        model = WebhookDelivery
+        fields = [
+            "deliveryId",
+            "webhookId",
+            "event",
+            "url",
+            "state",
+            "attempts",
+            "lastStatus",
+            "lastError",
+            "nextRetryAt",
+            "deliveredAt",
+            "createdAt",
+        ]
+
+
+class BatchOut(serializers.Serializer):
+    batchId = serializers.UUIDField()
+    jobs = JobOut(many=True)
+
+
+class SecretOut(serializers.Serializer):
+    secret = serializers.CharField(help_text="whsec_…: shown once; verify deliveries with it (Standard Webhooks)")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.db.models import Count, QuerySet
 
+from tenancy.models import Client
 from tenancy.selectors import clients_of, parse_client_id
 
-from .models import FINAL_STATUSES, Job, JobStatus
+from .models import FINAL_STATUSES, Job, JobStatus, WebhookDelivery
 
 
 def jobs_visible_to(user) -> QuerySet[Job]:
@@ -32,3 +35,22 @@ def jobs_waiting_by_client() -> list[tuple[object, int]]:
 
 def unfinished_jobs(client_id) -> QuerySet[Job]:
     return Job.objects.filter(client_id=client_id).exclude(status__in=FINAL_STATUSES).select_related("asset")
+
+
+def batch_jobs(*, user, batch_id) -> list[Job] | None:
+    """The jobs of a batch, in the order they were made; None when it is not one of the user's clients'."""
+    try:
+        bid = uuid.UUID(str(batch_id))
+    except ValueError:
+        return None
+    jobs = list(jobs_visible_to(user).filter(batch_id=bid).order_by("created_at", "id"))
+    return jobs or None
+
+
+def client_of_member(user, client_id) -> Client | None:
+    cid = parse_client_id(client_id)
+    return None if cid is None else clients_of(user).filter(pk=cid).first()
+
+
+def deliveries_of(job: Job) -> QuerySet[WebhookDelivery]:
+    return WebhookDelivery.objects.filter(job=job).order_by("created_at")

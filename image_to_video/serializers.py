@@ -14,6 +14,7 @@ from django.http import QueryDict
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from tenancy.models import Client
 from tenancy.selectors import clients_of
 
 from .engine import (
@@ -30,7 +31,9 @@ from .engine import (
     probe_image,
 )
 from .providers import PROVIDER_NAMES, provider_unavailable_reason
+from .providers.runway import MODELS as RUNWAY_MODELS
 from .services import SourceImage
+from .services.outbound import WEBHOOK_EVENTS, WebhookRefused, check_webhook_url
 
 DATA_URI = re.compile(
     r"^data:(?P<type>image/[a-z0-9.+-]+)?(?P<params>(;[a-z0-9=.+-]+)*);base64,(?P<data>.*)$", re.IGNORECASE | re.DOTALL
@@ -141,6 +144,28 @@ class KeyframeIn(serializers.Serializer):
         return super().to_internal_value(data)
 
 
+def member_client(user, value) -> Client | None:
+    """The client ``value`` names, if the user belongs to it; a 400 on clientId otherwise."""
+    if value is None:
+        return None
+    client = clients_of(user).filter(pk=value).first()
+    if client is None:
+        raise serializers.ValidationError("Not a client you belong to.")
+    return client
+
+
+def default_client(user, client: Client | None) -> Client:
+    """The client given, or the user's only one."""
+    if client is not None:
+        return client
+    clients = list(clients_of(user)[:2])
+    if not clients:
+        raise serializers.ValidationError({"clientId": ["You do not belong to any client."]})
+    if len(clients) > 1:
+        raise serializers.ValidationError({"clientId": ["Required: you belong to several clients; say which one."]})
+    return clients[0]
+
+
 def _json_fields_parsed(data: QueryDict) -> dict:
     """A multipart form carries focus and keyframes as JSON text; everything else as it came."""
     parsed: dict = {key: data.get(key) for key in data}
@@ -152,6 +177,9 @@ def _json_fields_parsed(data: QueryDict) -> dict:
             except ValueError:
                 pass  # left as text: the field names the problem
     return parsed
+
+
+RUNWAY_MODEL_NAMES = tuple(RUNWAY_MODELS)
 
 
 class GenerateRequest(serializers.Serializer):
@@ -171,6 +199,28 @@ class GenerateRequest(serializers.Serializer):
     provider = serializers.ChoiceField(choices=PROVIDER_NAMES, required=False, allow_null=True, default=None)
     promptText = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
     focus = FocusField(required=False, default="auto")
+    model = serializers.ChoiceField(
+        choices=RUNWAY_MODEL_NAMES,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Runway's model (provider runway only); default RUNWAY_MODEL",
+    )
+    webhook = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        default="",
+        help_text="An https URL called back (signed, Standard Webhooks) as the job moves; default the client's",
+    )
+    webhookEvents = serializers.ListField(
+        child=serializers.ChoiceField(choices=WEBHOOK_EVENTS),
+        required=False,
+        allow_empty=False,
+        default=None,
+        allow_null=True,
+        help_text="Which events to send; default all but job.progress",
+    )
     keyframes = KeyframeIn(
         many=True,
         required=False,
@@ -189,12 +239,15 @@ class GenerateRequest(serializers.Serializer):
         return super().to_internal_value(data)
 
     def validate_clientId(self, value):
-        if value is None:
-            return None
-        client = clients_of(self.context["request"].user).filter(pk=value).first()
-        if client is None:
-            raise serializers.ValidationError("Not a client you belong to.")
-        return client
+        return member_client(self.context["request"].user, value)
+
+    def validate_webhook(self, value):
+        if not value:
+            return ""
+        try:
+            return check_webhook_url(value)
+        except WebhookRefused as exc:
+            raise serializers.ValidationError(f"Refused: {exc}.") from None
 
     def validate_provider(self, value):
         value = value or settings.IMAGE_TO_VIDEO_PROVIDER
@@ -204,16 +257,7 @@ class GenerateRequest(serializers.Serializer):
         return value
 
     def validate(self, attrs):
-        client = attrs.get("clientId")
-        if client is None:
-            clients = list(clients_of(self.context["request"].user)[:2])
-            if not clients:
-                raise serializers.ValidationError({"clientId": ["You do not belong to any client."]})
-            if len(clients) > 1:
-                raise serializers.ValidationError(
-                    {"clientId": ["Required: you belong to several clients; say which one."]}
-                )
-            client = clients[0]
+        client = default_client(self.context["request"].user, attrs.get("clientId"))
         try:
             params = MotionParams(
                 motion_type=attrs["motionType"],
@@ -230,13 +274,60 @@ class GenerateRequest(serializers.Serializer):
             ).validate()
         except InvalidParameter as exc:
             raise serializers.ValidationError({exc.param: [exc.message[:1].upper() + exc.message[1:] + "."]}) from None
+        model = attrs.get("model")
+        if model and attrs["provider"] != "runway":
+            raise serializers.ValidationError({"model": ["Applies to the runway provider only."]})
         return {
             "client": client,
             "params": params,
-            "source": attrs["sourceImage"],
+            "source": attrs.get("sourceImage") or self.context["source"],
             "provider": attrs["provider"],
             "prompt_text": attrs.get("promptText", ""),
+            "model": model or "",
+            "webhook_url": attrs.get("webhook", ""),
+            "webhook_events": list(attrs.get("webhookEvents") or []),
         }
+
+
+class VariantRequest(GenerateRequest):
+    """One variant of a batch: any of generate's fields but the image and the client, which the batch gives."""
+
+    sourceImage = None  # type: ignore[assignment]  # DRF: None removes an inherited field
+    clientId = None  # type: ignore[assignment]
+
+    def validate(self, attrs):
+        attrs["clientId"] = self.context["client"]
+        return super().validate(attrs)
+
+
+class VariantsRequest(serializers.Serializer):
+    """POST /api/image-to-video/generate/variants: one image, 1-12 variants, all jobs or none."""
+
+    sourceImage = SourceImageField()
+    clientId = serializers.UUIDField(required=False, allow_null=True)
+    variants = serializers.ListField(
+        child=serializers.DictField(),
+        min_length=1,
+        max_length=12,
+        help_text="1-12 objects of generate's fields (motion, focus, keyframes, size, format, provider, webhook…)",
+    )
+
+    def validate_clientId(self, value):
+        return member_client(self.context["request"].user, value)
+
+    def validate(self, attrs):
+        client = default_client(self.context["request"].user, attrs.get("clientId"))
+        context = {**self.context, "client": client, "source": attrs["sourceImage"]}
+        jobs, errors = [], {}
+        for i, variant in enumerate(attrs["variants"]):
+            form = VariantRequest(data=variant, context=context)
+            if form.is_valid():
+                jobs.append(form.validated_data)
+            else:
+                errors.update({f"variants[{i}].{field}": messages for field, messages in form.errors.items()})
+        if errors:
+            raise serializers.ValidationError(errors)
+        return {"client": client, "source": attrs["sourceImage"], "variants": jobs}
 
 
 class WsTicketRequest(serializers.Serializer):

@@ -109,9 +109,27 @@ def process_webhook_event(self: Task, event_id: int) -> None:
         raise self.retry(exc=exc, countdown=min(300, 5 * 2**self.request.retries)) from exc
 
 
+@shared_task(name="image_to_video.tasks.deliver_webhook", acks_late=True, ignore_result=True)
+def deliver_webhook(delivery_id: str) -> None:
+    """One attempt at an outbound webhook, if it is due (a repeat message finds it done or claimed)."""
+    from .services.outbound import delivery_attempt  # deferred: Celery's pattern
+
+    delivery_attempt(delivery_id)
+
+
+@shared_task(name="image_to_video.tasks.retry_webhooks", acks_late=True, ignore_result=True)
+def retry_webhooks() -> None:
+    """Periodic: attempt every outbound webhook whose retry is due (messages lost with a worker included)."""
+    from .services.outbound import deliveries_due, delivery_attempt  # deferred: Celery's pattern
+
+    for delivery_id in deliveries_due():
+        delivery_attempt(delivery_id)
+
+
 def in_process_sweep() -> None:
     """The in-process worker's stand-in for beat: recovery every run, reconcile every few runs."""
     recover_jobs()
+    retry_webhooks()
     if next(_sweeps) % RECONCILE_EVERY_N_SWEEPS == 0:
         reconcile_assets()
 

@@ -13,7 +13,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from standardwebhooks.webhooks import Webhook
 
@@ -50,6 +50,7 @@ class ProviderUpdate:
     output_url: str | None = None
     error_code: str = ""
     error_message: str = ""
+    provider_status: str = ""  # the provider's own word, e.g. THROTTLED (shown as queued, with a note)
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,16 @@ class VideoProvider(ABC):
     """One way of turning a job into a video. Subclasses are built per use by :meth:`from_settings`."""
 
     name: str = ""
+
+    @classmethod
+    def falls_back(cls, code: str) -> bool:
+        """Whether a failure with ``code`` is handed to the local engine (not the user's fault, and configured)."""
+        return False
+
+    @classmethod
+    def status_detail(cls) -> dict[str, Any]:
+        """What operators should see about this provider (credits, limits); {} when nothing."""
+        return {}
 
     @classmethod
     def unavailable_reason(cls) -> str | None:

@@ -38,14 +38,28 @@ MAX_DATA_URI_BYTES = 5 * 1024 * 1024
 MAX_DOWNLOAD_BYTES = 512 * 1024 * 1024
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
-MODELS: dict[str, dict] = {
-    "gen4_turbo": {
-        "ratios": ("1280:720", "720:1280", "1104:832", "832:1104", "960:960", "1584:672"),
-        "durations": (5, 10),
-    },
-    "gen4.5": {"ratios": ("1280:720", "720:1280", "1104:832", "832:1104", "960:960", "1584:672"), "durations": (5, 10)},
-    "veo3.1": {"ratios": ("1280:720", "720:1280", "1080:1920", "1920:1080"), "durations": (4, 6, 8)},
+# From Runway's API reference as its official SDK states it (runwayml/sdk-python 5.13,
+# types/image_to_video_create_params.py): each model's ratios and the durations it takes.
+GEN4_RATIOS = ("1280:720", "720:1280", "1104:832", "960:960", "832:1104", "1584:672")
+VEO_RATIOS = ("1280:720", "720:1280", "1080:1920", "1920:1080")
+MODELS: dict[str, dict[str, Any]] = {
+    "gen4.5": {"ratios": GEN4_RATIOS, "durations": tuple(range(2, 11))},  # "an integer from 2 to 10"
+    "gen4_turbo": {"ratios": GEN4_RATIOS, "durations": tuple(range(2, 11))},
+    "veo3.1": {"ratios": VEO_RATIOS, "durations": (4, 6, 8), "extra": {"audio": False}},  # audio costs more
+    "veo3.1_fast": {"ratios": VEO_RATIOS, "durations": (4, 6, 8), "extra": {"audio": False}},
 }
+# Failures that are not the user's doing: with RUNWAY_FALLBACK=local the local engine renders the job instead.
+FALLBACK_CODES = frozenset(
+    {
+        "runway_unavailable",
+        "runway_rate_limited",
+        "runway_timeout",
+        "runway_unreachable",
+        "runway_unauthorized",
+        "runway_out_of_credits",
+        "provider_timeout",
+    }
+)
 
 # Runway task status -> our normalised provider state.
 STATUS_MAP: dict[str, ProviderState] = {
@@ -70,6 +84,7 @@ def parse_task(task: Any) -> ProviderUpdate:
     return ProviderUpdate(
         task_id=str(task["id"]),
         state=state,
+        provider_status=str(task["status"]),
         progress=min(1.0, max(0.0, progress)) if progress is not None else None,
         output_url=output[0] if state == "succeeded" and output and isinstance(output[0], str) else None,
         error_code=f"runway_{str(task.get('failureCode') or 'failed').lower()}"[:50] if state == "failed" else "",
@@ -162,6 +177,8 @@ class RunwayClient:
             return ProviderError("Runway rejected the API key (401)", code="runway_unauthorized")
         if status == 429:
             return ProviderError("Runway is rate limiting this key (429)", code="runway_rate_limited", transient=True)
+        if "credit" in detail.lower() or "spend" in detail.lower():
+            return ProviderError(f"Runway refused: {detail}", code="runway_out_of_credits")
         if status >= 500:
             return ProviderError(f"Runway is unavailable ({status})", code="runway_unavailable", transient=True)
         if status == 404:
@@ -175,6 +192,10 @@ class RunwayClient:
         if not body.get("id"):
             raise ProviderError("Runway answered without a task id", code="runway_bad_response")
         return str(body["id"])
+
+    def organization(self) -> dict:
+        """``GET /v1/organization``: credit balance, tier limits and usage."""
+        return self._request("GET", "/v1/organization").json()
 
     def get_task(self, task_id: str) -> dict:
         return self._request("GET", f"/v1/tasks/{task_id}").json()
@@ -222,9 +243,10 @@ def nearest_ratio(model: str, width: int, height: int) -> str:
     """The model's allowed ratio closest to width:height (compared as log aspect ratios)."""
     wanted = math.log(width / height)
 
-    def distance(ratio: str) -> float:
+    def distance(ratio: str) -> tuple[float, float]:
+        # The nearest shape first; between equal shapes (veo's 720:1280 and 1080:1920), the nearest size.
         w, h = (int(part) for part in ratio.split(":"))
-        return abs(math.log(w / h) - wanted)
+        return round(abs(math.log(w / h) - wanted), 6), abs(math.log(w * h / (width * height)))
 
     return min(MODELS[model]["ratios"], key=distance)
 
@@ -351,10 +373,13 @@ class RunwayProvider(VideoProvider):
         else:
             image = self._presigned_source_url(job)
             recorded_image = image.split("?", 1)[0]
+        model = job.model or self.model
+        if model not in MODELS:
+            raise ProviderError(f"unknown Runway model {model!r}", code="runway_bad_model")
         payload = {
-            "model": self.model,
+            "model": model,
             "promptImage": image,
-            "ratio": nearest_ratio(self.model, job.width, job.height),
+            "ratio": nearest_ratio(model, job.width, job.height),
             "promptText": motion_prompt(
                 job.motion_type,
                 job.motion_direction,
@@ -363,7 +388,8 @@ class RunwayProvider(VideoProvider):
                 focus=job.focus,
                 keyframes=job.keyframes,
             ),
-            "duration": nearest_duration(self.model, job.duration),
+            "duration": nearest_duration(model, job.duration),
+            **MODELS[model].get("extra", {}),
         }
         record = dict(
             payload,
@@ -404,7 +430,17 @@ class RunwayProvider(VideoProvider):
         if not update.output_url:
             raise ProviderError("Runway reported success without an output video", code="runway_no_output")
         with tempfile.TemporaryDirectory(dir=settings.UPLOAD_DIR) as tmp:
-            raw = self.client.download(update.output_url, Path(tmp) / "runway.mp4")
+            try:
+                raw = self.client.download(update.output_url, Path(tmp) / "runway.mp4")
+            except ProviderError as exc:
+                if exc.code != "runway_download_failed" or exc.transient:
+                    raise
+                # Output URLs expire: the task, asked again, hands out fresh ones.
+                fresh = parse_task(self.client.get_task(job.provider_task_id))
+                if not fresh.output_url or fresh.output_url == update.output_url:
+                    raise
+                log.info("the output URL had expired; fetching the task's fresh one")
+                raw = self.client.download(fresh.output_url, Path(tmp) / "runway.mp4")
             fit_video(
                 raw,
                 output,
@@ -414,6 +450,25 @@ class RunwayProvider(VideoProvider):
                 output_format=job.output_format,
             )
         return output
+
+    @classmethod
+    def falls_back(cls, code: str) -> bool:
+        return settings.RUNWAY_FALLBACK == "local" and (code in FALLBACK_CODES or code.startswith("runway_internal"))
+
+    @classmethod
+    def status_detail(cls) -> dict[str, Any]:
+        """Credits and limits from ``GET /v1/organization``, for operators (readyz detail, the admin)."""
+        if cls.unavailable_reason():
+            return {"configured": False}
+        org = cls.from_settings().client.organization()
+        tier = org.get("tier") or {}
+        return {
+            "configured": True,
+            "creditBalance": org.get("creditBalance"),
+            "maxMonthlyCreditSpend": tier.get("maxMonthlyCreditSpend"),
+            "models": tier.get("models"),
+            "usage": org.get("usage"),
+        }
 
     @classmethod
     def webhook_secret(cls) -> str | None:

@@ -7,6 +7,7 @@
 - :mod:`.videos`: a finished video into the shared storage, or made again
 - :mod:`.scratch`: this process's scratch files, and the storage hand-offs
 - :mod:`.maintenance`: recovery (leases, the outbox), sweeps and pruning
+- :mod:`.outbound`: webhooks to integrators: recorded, signed, retried
 """
 
 from .jobs import (
@@ -15,6 +16,7 @@ from .jobs import (
     JobNotCancelable,
     JobNotRetryable,
     SourceImage,
+    batch_create,
     job_cancel,
     job_complete,
     job_create,
@@ -28,12 +30,16 @@ from .jobs import (
     transition,
 )
 from .maintenance import job_sources_prune, jobs_recover
+from .outbound import client_secret_rotate, delivery_redeliver
 from .provider_updates import job_apply_provider_update, job_poll, poll_interval, schedule_poll
 from .runs import ProgressReporter, job_run, run_next_job
 from .scratch import StorageUnavailable, render_path
 from .webhook_events import webhook_event_process, webhook_event_record, webhook_events_retry
 
 __all__ = [
+    "client_secret_rotate",
+    "delivery_redeliver",
+    "batch_create",
     "IdempotencyConflict",
     "JobNotCancelable",
     "JobNotRetryable",

@@ -30,7 +30,8 @@ from tenancy.models import Client
 from .. import dispatch, events, metrics, tasks
 from ..engine import DEFAULT_DIRECTION, Keyframe, MotionParams
 from ..models import ALLOWED_TRANSITIONS, FINAL_STATUSES, Job, JobStatus
-from ..providers import get_provider
+from ..providers import get_provider, provider_class
+from .outbound import deliveries_create
 from .scratch import StorageUnavailable
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,13 @@ def keyframes_json(keyframes: tuple[Keyframe, ...] | None) -> list[dict] | None:
 
 
 def request_fingerprint(
-    *, client: Client, params: MotionParams, provider: str, prompt_text: str, source: SourceImage
+    *,
+    client: Client,
+    params: MotionParams,
+    provider: str,
+    prompt_text: str,
+    source: SourceImage,
+    extra: list[Any] | None = None,
 ) -> str:
     """A digest of everything that makes two generate requests the same request."""
     body = {
@@ -91,6 +98,7 @@ def request_fingerprint(
             keyframes_json(params.keyframes),
         ],
         "image": hashlib.sha256(source.data).hexdigest(),
+        "extra": extra or [],
     }
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
@@ -104,6 +112,10 @@ def job_create(
     provider: str,
     prompt_text: str = "",
     idempotency_key: str = "",
+    model: str = "",
+    webhook_url: str = "",
+    webhook_events: list[str] | None = None,
+    batch_id: uuid.UUID | None = None,
 ) -> tuple[Job, bool]:
     """Create a queued job and its source file in the shared storage, then queue it once committed.
 
@@ -116,7 +128,12 @@ def job_create(
     worker if queueing it fails now (broker down).
     """
     fingerprint = request_fingerprint(
-        client=client, params=params, provider=provider, prompt_text=prompt_text, source=source
+        client=client,
+        params=params,
+        provider=provider,
+        prompt_text=prompt_text,
+        source=source,
+        extra=[model, webhook_url, webhook_events or []],
     )
     existing = _job_for_key(user, idempotency_key, fingerprint)
     if existing is not None:
@@ -136,6 +153,10 @@ def job_create(
         height=params.height,
         focus=focus_json(params.focus),
         keyframes=keyframes_json(params.keyframes),
+        model=model,
+        webhook_url=webhook_url,
+        webhook_event_types=webhook_events or [],
+        batch_id=batch_id,
         source_content_type=source.content_type,
         idempotency_key=idempotency_key,
         request_fingerprint=fingerprint,
@@ -174,6 +195,44 @@ def _check_active_limit(client: Client) -> None:
     Client.objects.select_for_update().filter(pk=client.pk).first()
     if Job.objects.filter(client=client).exclude(status__in=FINAL_STATUSES).count() >= limit:
         raise ClientBusy(limit)
+
+
+def batch_create(
+    *, user: User, client: Client, source: SourceImage, variants: list[dict[str, Any]], idempotency_key: str = ""
+) -> tuple[uuid.UUID, list[Job], bool]:
+    """One job per variant of one photo under one batch id, all or none; returns ``(batch_id, jobs, created)``.
+
+    The Idempotency-Key covers the batch: variant ``i`` is made with
+    ``<key>#<i>``, so a repeat returns the same jobs and another body is a
+    conflict. Any failure (a limit, storage) rolls every job back and
+    deletes the sources already stored.
+    """
+    batch_id = uuid.uuid4()
+    jobs: list[Job] = []
+    created_any = False
+    try:
+        with transaction.atomic():
+            for i, variant in enumerate(variants):
+                job, created = job_create(
+                    user=user,
+                    source=source,
+                    idempotency_key=f"{idempotency_key}#{i}" if idempotency_key else "",
+                    batch_id=batch_id,
+                    **{k: v for k, v in variant.items() if k not in ("client", "source")},
+                    client=client,
+                )
+                created_any = created_any or created
+                jobs.append(job)
+            if idempotency_key and not created_any:
+                batch_id = jobs[0].batch_id or batch_id
+            if len({job.batch_id for job in jobs}) > 1:
+                raise IdempotencyConflict(idempotency_key)  # a repeat that differs in its number of variants
+    except BaseException:
+        for job in jobs:
+            if job.batch_id == batch_id:
+                _delete_upload(job.source_image.name)
+        raise
+    return batch_id, jobs, created_any
 
 
 def _job_for_key(user: User, idempotency_key: str, fingerprint: str) -> Job | None:
@@ -229,16 +288,27 @@ def transition(job_id: Any, to: str, **fields: Any) -> Job | None:
         for name, value in fields.items():
             setattr(job, name, value)
         now = timezone.now()
-        if to == JobStatus.PROCESSING and job.started_at is None:
+        first_start = to == JobStatus.PROCESSING and job.started_at is None
+        if first_start:
             job.started_at = now
         if to in FINAL_STATUSES:
             job.completed_at = now
         job.save(update_fields=["status", "updated_at", "started_at", "completed_at", *fields])
+        event = "job.started" if first_start else OUTBOUND_EVENTS.get(to)
+        if event:
+            deliveries_create(job, event)  # in this transaction: the delivery row is the outbox
         final = to in FINAL_STATUSES
         transaction.on_commit(lambda: events.publish_job(job.pk, final=final), robust=True)
         if final:
             transaction.on_commit(lambda: metrics.JOBS_FINISHED.labels(to, job.provider).inc(), robust=True)
     return job
+
+
+OUTBOUND_EVENTS: dict[str, str] = {
+    JobStatus.COMPLETED: "job.completed",
+    JobStatus.FAILED: "job.failed",
+    JobStatus.CANCELED: "job.canceled",
+}
 
 
 def lease_deadline() -> datetime:
@@ -298,6 +368,9 @@ def job_set_progress(job_id: Any, progress: int) -> None:
         )
         if updated:
             transaction.on_commit(lambda: events.publish_job(job_id), robust=True)
+            job = Job.objects.select_related("client").filter(pk=job_id).first()
+            if job is not None:
+                deliveries_create(job, "job.progress")
 
 
 def job_complete(job_id: Any, *, video_name: str = "", output_path: str | os.PathLike[str] = "") -> Job | None:
@@ -334,6 +407,36 @@ def job_fail(job_id: Any, *, code: str, message: str) -> Job | None:
     )
 
 
+def job_provider_failed(job_id: Any, *, code: str, message: str) -> Job | None:
+    """A provider failed the job: fail it, or, where the failure is not the user's and a fallback is
+    configured (``RUNWAY_FALLBACK=local``), hand it to the local engine, keeping the provider's error.
+
+    The job goes back to the queue as a local job, so it counts against its
+    client's limits like any other and is rendered by the next free worker.
+    """
+    job = Job.objects.filter(pk=job_id).first()
+    if job is None or job.is_final or not provider_class(job.provider).falls_back(code):
+        return job_fail(job_id, code=code, message=message)
+    moved = transition(
+        job.pk,
+        JobStatus.QUEUED,
+        provider="local",
+        fallback_from=job.provider,
+        fallback_error={"code": code[:50], "message": public_message(message), "taskId": job.provider_task_id},
+        provider_task_id="",
+        provider_status="",
+        progress=0,
+        lease_expires_at=None,
+        result_claimed_at=None,
+    )
+    if moved is None:
+        return Job.objects.filter(pk=job_id).first()
+    log.warning("%s failed the job (%s); rendering it locally instead", job.provider, code)
+    metrics.JOBS_FALLEN_BACK.labels(job.provider).inc()
+    queue_run(job.pk)
+    return moved
+
+
 def job_cancel(job: Job) -> Job:
     """Cancel a job that has not finished; the worker stops within about a second."""
     updated = transition(job.pk, JobStatus.CANCELED, error_code="canceled", error_message="canceled by the user")
@@ -367,7 +470,10 @@ def job_retry(job: Job) -> Job:
         client=job.client,
         params=params,
         source=source,
-        provider=job.provider,
+        provider=job.fallback_from or job.provider,
         prompt_text=job.prompt_text,
+        model=job.model,
+        webhook_url=job.webhook_url,
+        webhook_events=job.webhook_event_types,
     )
     return new

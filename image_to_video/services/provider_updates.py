@@ -10,11 +10,11 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from .. import dispatch, tasks
+from .. import dispatch, events, tasks
 from ..engine import EngineError
 from ..models import Job, JobStatus
 from ..providers import ProviderError, ProviderUpdate, get_provider
-from .jobs import job_fail, job_set_progress, transition
+from .jobs import job_fail, job_provider_failed, job_set_progress, transition
 from .scratch import render_path
 from .videos import finish_with_video
 
@@ -50,13 +50,15 @@ def job_poll(job_id: Any, attempt: int = 0) -> Job | None:
         except Exception:
             log.warning("could not cancel the timed-out task of job %s", job.pk, exc_info=True)
         minutes = settings.RUNWAY_POLL_DEADLINE / 60
-        job_fail(job.pk, code="provider_timeout", message=f"{job.provider} did not finish within {minutes:g} minutes")
+        job_provider_failed(
+            job.pk, code="provider_timeout", message=f"{job.provider} did not finish within {minutes:g} minutes"
+        )
         return Job.objects.get(pk=job.pk)
     try:
         job_apply_provider_update(job.pk, get_provider(job.provider).poll(job))
     except ProviderError as exc:
         if not exc.transient:
-            job_fail(job.pk, code=exc.code, message=str(exc))
+            job_provider_failed(job.pk, code=exc.code, message=str(exc))
             return Job.objects.get(pk=job.pk)
         log.warning("polling job %s: %s; will poll again", job.pk, exc)
     job = Job.objects.get(pk=job.pk)
@@ -77,10 +79,14 @@ def job_apply_provider_update(job_id: Any, update: ProviderUpdate) -> Job | None
     if update.state in ("pending", "running", "succeeded") and job.status == JobStatus.QUEUED:
         transition(job.pk, JobStatus.PROCESSING)
     if update.state in ("pending", "running"):
+        if update.provider_status and update.provider_status != job.provider_status:
+            # e.g. THROTTLED: the API shows the job as queued, with a note, while Runway holds it.
+            if Job.objects.filter(pk=job.pk).update(provider_status=update.provider_status, updated_at=timezone.now()):
+                events.publish_job(job.pk)
         if update.progress is not None:
             job_set_progress(job.pk, int(update.progress * 100))
     elif update.state == "failed":
-        job_fail(job.pk, code=update.error_code or "provider_failed", message=update.error_message)
+        job_provider_failed(job.pk, code=update.error_code or "provider_failed", message=update.error_message)
     elif update.state == "canceled":
         transition(
             job.pk,

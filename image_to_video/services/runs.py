@@ -16,7 +16,7 @@ from .. import dispatch, logs, metrics
 from ..engine import EngineError, RenderCanceled
 from ..models import Job
 from ..providers import ProviderError, get_provider
-from .jobs import job_fail, job_renew_lease, job_set_progress, job_start
+from .jobs import job_fail, job_provider_failed, job_renew_lease, job_set_progress, job_start
 from .provider_updates import schedule_poll
 from .scratch import StorageUnavailable, fetch_source, render_path, sweep
 from .videos import finish_with_video
@@ -100,9 +100,13 @@ def _run(job: Job, on_progress: Callable[[float], None] | None) -> Job:
         except FileNotFoundError:
             job_fail(job.pk, code="source_missing", message="the source image is no longer stored")
             return Job.objects.get(pk=job.pk)
-        except (EngineError, ProviderError) as exc:
+        except ProviderError as exc:
             log.warning("job failed: %s", exc)
-            job_fail(job.pk, code=getattr(exc, "code", "provider_error"), message=str(exc))
+            job_provider_failed(job.pk, code=exc.code, message=str(exc))
+            return Job.objects.get(pk=job.pk)
+        except EngineError as exc:
+            log.warning("job failed: %s", exc)
+            job_fail(job.pk, code=getattr(exc, "code", "render_failed"), message=str(exc))
             return Job.objects.get(pk=job.pk)
         except (StorageUnavailable, *TRANSIENT_DB_ERRORS):
             # Not the job's fault: it keeps its lease until it runs out, then another worker takes it.

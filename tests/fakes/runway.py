@@ -18,7 +18,18 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from image_to_video.providers.runway import API_VERSION, MODELS
+from image_to_video.providers.runway import API_VERSION
+
+# Runway's own rules, copied from its SDK (runwayml/sdk-python 5.13, image_to_video_create_params.py),
+# not from the code under test, so a wrong table there is caught here.
+GEN4 = ("1280:720", "720:1280", "1104:832", "960:960", "832:1104", "1584:672")
+VEO = ("1280:720", "720:1280", "1080:1920", "1920:1080")
+MODELS = {
+    "gen4.5": {"ratios": GEN4, "durations": range(2, 11)},
+    "gen4_turbo": {"ratios": GEN4, "durations": range(2, 11)},
+    "veo3.1": {"ratios": VEO, "durations": (4, 6, 8)},
+    "veo3.1_fast": {"ratios": VEO, "durations": (4, 6, 8)},
+}
 
 
 @dataclass
@@ -40,6 +51,9 @@ class FakeRunway:
     download_faults: deque = field(default_factory=deque)
     tasks: dict = field(default_factory=dict)
     seen: list = field(default_factory=list)
+    throttled_polls: int = 0  # the first polls of each task answer THROTTLED
+    expire_outputs: bool = False  # a task's first output URL has expired (403); asking the task again mints a fresh one
+    credits: int = 4200
 
     def start(self) -> FakeRunway:
         fake = self
@@ -82,6 +96,18 @@ class FakeRunway:
                     return self._reply(400, {"error": "X-Runway-Version header is required"})
                 if method == "POST" and self.path == "/v1/image_to_video":
                     return self._create(body or {})
+                if method == "GET" and self.path == "/v1/organization":
+                    return self._reply(
+                        200,
+                        {
+                            "creditBalance": fake.credits,
+                            "tier": {
+                                "maxMonthlyCreditSpend": 10000,
+                                "models": {"gen4.5": {"maxConcurrentGenerations": 2}},
+                            },
+                            "usage": {"models": {"gen4.5": {"dailyGenerations": 7}}},
+                        },
+                    )
                 if self.path.startswith("/v1/tasks/"):
                     task_id = self.path.rsplit("/", 1)[-1]
                     task = fake.tasks.get(task_id)
@@ -109,6 +135,10 @@ class FakeRunway:
                     return self._reply(400, {"error": "promptText is too long"})
                 if body.get("duration") not in MODELS[model]["durations"]:
                     return self._reply(400, {"error": "duration is not allowed for this model"})
+                if model.startswith("gen4") and not body.get("promptText") and model == "gen4.5":
+                    return self._reply(400, {"error": "promptText is required for gen4.5"})
+                if "audio" in body and (not model.startswith("veo") or not isinstance(body["audio"], bool)):
+                    return self._reply(400, {"error": "audio applies to veo models only, as a boolean"})
                 task_id = str(uuid.uuid4())
                 fake.tasks[task_id] = {
                     "id": task_id,
@@ -120,6 +150,10 @@ class FakeRunway:
                 return self._reply(200, {"id": task_id})
 
             def _download(self) -> None:
+                task_id, _, query = self.path.removeprefix("/outputs/").partition("?")
+                task = fake.tasks.get(task_id.removesuffix(".mp4"))
+                if fake.expire_outputs and task is not None and query in ("token=1", ""):
+                    return self._reply(403, {"error": "Request has expired"})
                 if fake.download_faults:
                     fault = fake.download_faults.popleft()
                     return self._reply(fault[1], {"error": "fault injected"})
@@ -159,10 +193,15 @@ class FakeRunway:
 
     def _advance(self, task: dict) -> dict:
         """Each poll moves the task one step on (unless canceled or already final)."""
+        if task["status"] == "SUCCEEDED" and self.expire_outputs:
+            self._mint_output(task)
         if task["status"] in ("SUCCEEDED", "FAILED", "CANCELLED"):
             return self.public(task)
         task["polls"] += 1
-        if task["polls"] >= self.polls_to_finish and self.outcome != "never":
+        if task["polls"] <= self.throttled_polls:
+            task.update(status="THROTTLED")
+            return self.public(task)
+        if task["polls"] >= self.polls_to_finish + self.throttled_polls and self.outcome != "never":
             if self.outcome == "fail":
                 task.update(
                     status="FAILED",
@@ -170,13 +209,19 @@ class FakeRunway:
                     failureCode="SAFETY.INPUT.IMAGE",
                 )
             else:
-                task.update(status="SUCCEEDED", output=[f"{self.url}/outputs/{task['id']}.mp4?expires=soon"])
+                task.update(status="SUCCEEDED")
+                self._mint_output(task)
         else:
-            task.update(status="RUNNING", progress=round(min(0.95, task["polls"] / self.polls_to_finish), 2))
+            done = (task["polls"] - self.throttled_polls) / self.polls_to_finish
+            task.update(status="RUNNING", progress=round(min(0.95, done), 2))
         return self.public(task)
 
+    def _mint_output(self, task: dict) -> None:
+        task["token"] = task.get("token", 0) + 1
+        task["output"] = [f"{self.url}/outputs/{task['id']}.mp4?token={task['token']}"]
+
     def public(self, task: dict) -> dict:
-        return {k: v for k, v in task.items() if k not in ("polls", "request")}
+        return {k: v for k, v in task.items() if k not in ("polls", "request", "token")}
 
     def calls(self, method: str, prefix: str) -> list[Seen]:
         return [s for s in self.seen if s.method == method and s.path.startswith(prefix)]

@@ -74,7 +74,9 @@ def assert_filed(job_id, tenant, s3, *, width, height, duration, fmt="mp4", fram
     # The asset's facts were probed from the stored file: they match what decoding it finds.
     shown = tenant.api.get(f"/api/assets/{asset.pk}").json()
     assert (shown["width"], shown["height"], shown["frameCount"]) == (info.width, info.height, info.frames)
-    assert shown["duration"] == pytest.approx(info.duration, abs=0.05) and shown["fps"] == pytest.approx(info.fps, rel=1e-3)
+    assert shown["duration"] == pytest.approx(info.duration, abs=0.05) and shown["fps"] == pytest.approx(
+        info.fps, rel=1e-3
+    )
     assert shown["codec"] == info.codec and shown["size"] == asset.size
     assert shown["bitrate"] == pytest.approx(asset.size * 8 / shown["duration"], rel=0.01)
     _assert_poster(shown["posterUrl"], width, height)

@@ -56,7 +56,7 @@ def test_a_runway_job_is_followed_to_completion_and_filed(in_process, tenant, ru
     job = Job.objects.get(pk=job_id)
     assert job.provider == "runway" and job.provider_task_id in runway.tasks
     sent = runway.tasks[job.provider_task_id]["request"]
-    assert sent["model"] == "gen4_turbo" and sent["ratio"] == "1104:832" and sent["duration"] == 5
+    assert sent["model"] == "gen4.5" and sent["ratio"] == "1104:832" and sent["duration"] == 2
     assert sent["promptImage"].startswith("data:image/png;base64,")
     assert sent["promptText"].startswith("A quiet morning.") and "pans left" in sent["promptText"]
     recorded = job.provider_request
@@ -174,7 +174,7 @@ def test_nearest_ratio(width, height, ratio):
 
 
 def test_nearest_duration_and_veo_ratios():
-    assert [nearest_duration("gen4_turbo", d) for d in (1, 5, 5.5, 10)] == [5, 5, 10, 10]
+    assert [nearest_duration("gen4_turbo", d) for d in (1, 5, 5.5, 10)] == [2, 5, 6, 10]
     assert [nearest_duration("veo3.1", d) for d in (3, 4.5, 7, 10)] == [4, 6, 8, 8]
     assert nearest_ratio("veo3.1", 1080, 1080) in ("1280:720", "720:1280")
 
@@ -218,3 +218,107 @@ def test_focus_and_keyframes_become_words_in_the_prompt(in_process, tenant, runw
     sent = request["promptText"]
     assert "slow push in toward upper left, hold, then slow drift right" in sent
     assert job.provider_request["promptText"] == sent  # what was sent is on the job's record
+
+
+@pytest.mark.parametrize(
+    "model,width,height,duration,ratio,seconds",
+    [
+        ("gen4.5", 1920, 1080, 3, "1280:720", 3),
+        ("gen4.5", 1080, 1080, 7.5, "960:960", 8),
+        ("gen4_turbo", 720, 1280, 1, "720:1280", 2),
+        ("gen4_turbo", 1920, 816, 10, "1584:672", 10),
+        ("veo3.1", 1080, 1920, 3, "1080:1920", 4),
+        ("veo3.1", 1920, 1080, 7, "1920:1080", 8),
+        ("veo3.1_fast", 1280, 720, 5, "1280:720", 6),
+        ("veo3.1_fast", 1000, 1000, 9, "1280:720", 8),
+    ],
+)
+def test_each_model_gets_its_own_ratio_and_duration(
+    settings, runway, tenant, model, width, height, duration, ratio, seconds
+):
+    """Checked by the fake against Runway's own table (from its SDK), not ours."""
+    settings.IMAGE_TO_VIDEO_PROVIDER = "runway"
+    response = tenant.api.post(
+        GENERATE,
+        generate_body(provider="runway", model=model, width=width, height=height, duration=duration),
+        format="json",
+    )
+    assert response.status_code == 202, response.json()
+    assert response.json()["model"] == model
+    from image_to_video.services.runs import job_run
+
+    job_run(response.json()["jobId"])
+    job = Job.objects.get(pk=response.json()["jobId"])
+    assert job.provider_task_id, job.error_message
+    sent = runway.tasks[job.provider_task_id]["request"]
+    assert (sent["model"], sent["ratio"], sent["duration"]) == (model, ratio, seconds)
+    assert ("audio" in sent) == model.startswith("veo") and sent.get("audio") in (None, False)
+
+
+def test_model_is_for_runway_and_known(tenant, runway):
+    bad = tenant.api.post(GENERATE, generate_body(provider="runway", model="gen9"), format="json")
+    assert bad.status_code == 400 and "model" in bad.json()
+    local = tenant.api.post(GENERATE, generate_body(provider="local", model="gen4.5"), format="json")
+    assert local.status_code == 400 and "runway" in local.json()["model"][0]
+
+
+def test_throttled_shows_as_queued_with_a_note(in_process, tenant, runway, s3):
+    runway.throttled_polls = 3
+    runway.polls_to_finish = 2
+    job_id = _post(tenant)
+    seen = []
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        body = tenant.api.get(f"/api/image-to-video/jobs/{job_id}").json()
+        seen.append((body["status"], body["note"]))
+        if body["status"] in ("completed", "failed"):
+            break
+        time.sleep(0.02)
+    assert any(status == "queued" and note and "THROTTLED" in note for status, note in seen), seen
+    assert seen[-1][0] == "completed"
+
+
+def test_an_expired_output_url_is_fetched_again_from_the_task(in_process, tenant, runway, s3):
+    runway.expire_outputs = True
+    job_id = _post(tenant)
+    assert_filed(job_id, tenant, s3, width=160, height=96, duration=1.0)
+    job = Job.objects.get(pk=job_id)
+    downloads = [s for s in runway.seen if s.path.startswith(f"/outputs/{job.provider_task_id}")]
+    assert len(downloads) >= 2, "the first, expired URL answered 403; a fresh one from the task worked"
+    assert runway.calls("GET", f"/v1/tasks/{job.provider_task_id}")
+
+
+def test_readyz_shows_runway_credits_to_staff(client, runway, django_user_model):
+    staff = django_user_model.objects.create_user("ops", password="pw", is_staff=True)
+    client.force_login(staff)
+    body = client.get("/readyz").json()
+    assert body["providers"]["runway"]["creditBalance"] == 4200
+    client.logout()
+    assert "providers" not in client.get("/readyz").json()
+
+
+def test_a_runway_outage_falls_back_to_the_local_engine(in_process, tenant, runway, s3, settings):
+    settings.RUNWAY_FALLBACK = "local"
+    settings.RUNWAY_POLL_DEADLINE = 1.0
+    runway.outcome = "never"  # Runway takes the task and never finishes it: a timeout, not the user's doing
+    job_id = _post(tenant, duration=1)
+    asset = assert_filed(job_id, tenant, s3, width=160, height=96, duration=1.0)
+    body = tenant.api.get(f"/api/image-to-video/jobs/{job_id}").json()
+    assert body["provider"] == "local" and body["fallbackFrom"] == "runway" and body["error"] is None
+    assert "runway" in body["note"] and "did not finish" in body["note"]
+    job = Job.objects.get(pk=job_id)
+    assert job.fallback_error["code"] == "provider_timeout"
+    assert runway.tasks[job.fallback_error["taskId"]]["status"] == "CANCELLED", "the Runway task was stopped"
+    assert asset.metadata["provider"] == "local"
+
+
+def test_a_5xx_at_create_falls_back_but_a_moderation_failure_does_not(in_process, tenant, runway, s3, settings):
+    settings.RUNWAY_FALLBACK = "local"
+    runway.faults.extend([("status", 503)] * 3)  # every retry of the create answers 503
+    fell_back = _post(tenant)
+    assert_filed(fell_back, tenant, s3, width=160, height=96, duration=1.0)
+    job = Job.objects.get(pk=fell_back)
+    assert (job.provider, job.fallback_from, job.fallback_error["code"]) == ("local", "runway", "runway_unavailable")
+    runway.outcome = "fail"
+    refused = wait_for_job(_post(tenant))
+    assert refused.status == "failed" and refused.provider == "runway" and not refused.fallback_from
