@@ -77,6 +77,10 @@ def _file(job: Job) -> Asset:
         metadata["cameraPath"] = job.camera_path
     if job.prompt_text:
         metadata["promptText"] = job.prompt_text
+    if job.batch_id:
+        metadata["batchId"] = str(job.batch_id)
+    if job.fallback_from:
+        metadata["fallbackFrom"] = job.fallback_from
     asset, _ = asset_create(
         client=job.client,
         user=job.user,
@@ -85,7 +89,7 @@ def _file(job: Job) -> Asset:
         f"{job.output_format} ({str(job.pk)[:8]})",
         content_type=CONTENT_TYPES.get(job.output_format, "application/octet-stream"),
         origin=asset_origin(job),
-        tags=GENERATED_TAGS,
+        tags=(*GENERATED_TAGS, f"batch-{job.batch_id}") if job.batch_id else GENERATED_TAGS,
         categories=GENERATED_CATEGORIES,
         metadata=metadata,
         width=facts.width if facts else job.width,

@@ -1,0 +1,302 @@
+"""What integrators get: signed outbound webhooks with a delivery log, Prefer: wait, variants and batches.
+
+Webhooks go to a real HTTP receiver on loopback; signatures are checked with
+the ``standardwebhooks`` package and the client's own secret.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+from assets.models import Asset
+from image_to_video.models import Job, WebhookDelivery
+from tests.conftest import generate_body, upload_files, wait_for_job
+
+GENERATE = "/api/image-to-video/generate"
+VARIANTS = "/api/image-to-video/generate/variants"
+
+
+@dataclass
+class Receiver:
+    """A webhook receiver on loopback: records every call, answers the scripted statuses, then 200."""
+
+    answers: deque = field(default_factory=deque)
+    calls: list = field(default_factory=list)
+
+    def start(self) -> Receiver:
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+                receiver.calls.append({"headers": {k.lower(): v for k, v in self.headers.items()}, "body": body})
+                status = receiver.answers.popleft() if receiver.answers else 200
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/hooks/airwave"
+
+    def events(self) -> list[str]:
+        return [json.loads(c["body"])["type"] for c in self.calls]
+
+    def wait_for(self, count: int, timeout: float = 30) -> list:
+        deadline = time.monotonic() + timeout
+        while len(self.calls) < count and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.calls
+
+
+@pytest.fixture
+def receiver(settings):
+    settings.OUTBOUND_WEBHOOK_ALLOW_PRIVATE = True
+    settings.OUTBOUND_WEBHOOK_FIRST_RETRY = 0.2
+    receiver = Receiver().start()
+    yield receiver
+    receiver.server.shutdown()
+
+
+def _secret(tenant) -> str:
+    response = tenant.api.post(f"/api/image-to-video/clients/{tenant.client.pk}/webhook-secret")
+    assert response.status_code == 200 and response["Cache-Control"] == "no-store"
+    secret = response.json()["secret"]
+    assert secret.startswith("whsec_")
+    return secret
+
+
+def test_deliveries_are_signed_with_the_clients_secret_and_carry_the_api_json(in_process, tenant, s3, receiver):
+    secret = _secret(tenant)
+    response = tenant.api.post(GENERATE, generate_body(webhook=receiver.url), format="json")
+    assert response.status_code == 202, response.json()
+    job = wait_for_job(response.json()["jobId"], asset=True)
+    calls = receiver.wait_for(3)
+    assert receiver.events() == ["job.started", "job.completed", "asset.created"], "default: all but progress"
+    for call in calls:
+        payload = Webhook(secret).verify(call["body"], call["headers"])  # raises if the signature is wrong
+        assert call["headers"]["webhook-id"].startswith("msg_")
+        if payload["type"].startswith("job."):
+            assert payload["job"]["jobId"] == str(job.pk)
+    asset = json.loads(calls[2]["body"])["asset"]
+    assert asset["assetId"] == str(job.asset_id) and asset["posterUrl"]
+    with pytest.raises(WebhookVerificationError):
+        Webhook("whsec_" + "A" * 43 + "=").verify(calls[0]["body"], calls[0]["headers"])
+    log = tenant.api.get(f"/api/image-to-video/jobs/{job.pk}/deliveries").json()
+    assert [(d["event"], d["state"], d["attempts"], d["lastStatus"]) for d in log] == [
+        ("job.started", "delivered", 1, 200),
+        ("job.completed", "delivered", 1, 200),
+        ("asset.created", "delivered", 1, 200),
+    ]
+
+
+def test_a_failing_receiver_gets_retries_with_the_same_webhook_id(in_process, tenant, s3, receiver):
+    receiver.answers.extend([500, 500])
+    response = tenant.api.post(
+        GENERATE, generate_body(webhook=receiver.url, webhookEvents=["job.completed"]), format="json"
+    )
+    job = wait_for_job(response.json()["jobId"])
+    calls = receiver.wait_for(3)
+    assert len(calls) == 3 and receiver.events() == ["job.completed"] * 3
+    assert len({c["headers"]["webhook-id"] for c in calls}) == 1, "one webhook-id across the retries"
+    delivery = WebhookDelivery.objects.get(job=job)
+    deadline = time.monotonic() + 5
+    while delivery.delivered_at is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+        delivery.refresh_from_db()
+    assert (delivery.attempts, delivery.last_status, delivery.state) == (3, 200, "delivered")
+
+
+def test_progress_events_are_sent_when_asked_at_most_every_half_second(in_process, tenant, s3, receiver):
+    response = tenant.api.post(
+        GENERATE,
+        generate_body(webhook=receiver.url, webhookEvents=["job.progress"], duration=4, width=640, height=360),
+        format="json",
+    )
+    wait_for_job(response.json()["jobId"])
+    time.sleep(0.5)
+    stamps = [
+        datetime.fromisoformat(json.loads(c["body"])["job"]["updatedAt"].replace("Z", "+00:00")) for c in receiver.calls
+    ]
+    assert receiver.events() and set(receiver.events()) == {"job.progress"}
+    gaps = [(b - a).total_seconds() for a, b in zip(stamps, stamps[1:], strict=False)]
+    assert all(gap >= 0.45 for gap in gaps), gaps
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:9/hook",
+        "https://127.0.0.1/hook",
+        "https://10.1.2.3/hook",
+        "https://169.254.169.254/latest/meta-data",
+        "https://[::1]/hook",
+        "https://localhost/hook",
+        "ftp://example.com/hook",
+        "https://user:pw@example.com/hook",
+    ],
+)
+def test_private_and_non_https_targets_are_refused_at_submit(tenant, settings, url):
+    settings.OUTBOUND_WEBHOOK_ALLOW_PRIVATE = False
+    before = Job.objects.count(), len(upload_files())
+    response = tenant.api.post(GENERATE, generate_body(webhook=url), format="json")
+    assert response.status_code == 400 and "webhook" in response.json(), response.json()
+    assert (Job.objects.count(), len(upload_files())) == before
+
+
+def test_a_target_that_turns_private_is_refused_at_delivery(in_process, tenant, s3, receiver, settings):
+    response = tenant.api.post(GENERATE, generate_body(webhook=receiver.url), format="json")
+    settings.OUTBOUND_WEBHOOK_ALLOW_PRIVATE = False  # as if the name now resolved to a private address
+    job = wait_for_job(response.json()["jobId"])
+    time.sleep(0.5)
+    failed = [d for d in WebhookDelivery.objects.filter(job=job) if d.last_error.startswith("refused")]
+    assert failed and all(d.next_retry_at is None and d.delivered_at is None for d in failed)
+
+
+def test_the_client_default_webhook_and_its_event_filter(in_process, tenant, s3, receiver):
+    tenant.client.webhook_url = receiver.url
+    tenant.client.webhook_events = ["asset.created"]
+    tenant.client.save()
+    response = tenant.api.post(GENERATE, generate_body(), format="json")
+    wait_for_job(response.json()["jobId"], asset=True)
+    receiver.wait_for(1)
+    time.sleep(0.3)
+    assert receiver.events() == ["asset.created"]
+
+
+def test_deliveries_and_secrets_are_the_clients_own(tenant, outsider):
+    job = Job.objects.create(
+        client=tenant.client, user=tenant.user, motion_type="zoom", motion_direction="in", motion_strength=50,
+        duration=1, output_format="mp4", width=64, height=64,
+    )  # fmt: skip
+    assert outsider.api.get(f"/api/image-to-video/jobs/{job.pk}/deliveries").status_code == 404
+    assert outsider.api.post(f"/api/image-to-video/clients/{tenant.client.pk}/webhook-secret").status_code == 404
+    assert outsider.api.post("/api/image-to-video/clients/not-a-uuid/webhook-secret").status_code == 404
+    tenant.client.refresh_from_db()
+    assert tenant.client.webhook_secret == ""
+
+
+def test_the_admin_shows_the_delivery_log_and_redelivers(in_process, tenant, s3, receiver, admin_client):
+    response = tenant.api.post(GENERATE, generate_body(webhook=receiver.url), format="json")
+    job = wait_for_job(response.json()["jobId"], asset=True)
+    receiver.wait_for(3)
+    page = admin_client.get(f"/admin/image_to_video/job/{job.pk}/change/").content.decode()
+    delivery = WebhookDelivery.objects.filter(job=job, event="job.completed").get()
+    assert delivery.webhook_id in page and "job.completed" in page
+    answer = admin_client.post(
+        "/admin/image_to_video/webhookdelivery/",
+        {"action": "redeliver", "_selected_action": [str(delivery.pk)]},
+        follow=True,
+    )
+    assert answer.status_code == 200 and "sent again" in answer.content.decode()
+    calls = receiver.wait_for(4)
+    assert calls[-1]["headers"]["webhook-id"] == delivery.webhook_id
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:  # the receiver answers a moment before the attempt is recorded
+        delivery.refresh_from_db()
+        if delivery.attempts == 2 and delivery.state == "delivered":
+            break
+        time.sleep(0.05)
+    assert delivery.attempts == 2 and delivery.state == "delivered"
+
+
+def test_prefer_wait_returns_the_finished_job_in_one_request(in_process, tenant, s3):
+    started = time.monotonic()
+    response = tenant.api.post(GENERATE, generate_body(), format="json", HTTP_PREFER="wait=30")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["status"] == "completed" and response["Preference-Applied"] == "wait=30"
+    assert time.monotonic() - started < 30
+
+
+def test_prefer_wait_gives_up_after_n_seconds_with_a_202(in_process, tenant, s3):
+    started = time.monotonic()
+    response = tenant.api.post(
+        GENERATE,
+        generate_body(duration=10, width=1920, height=1080, motionType="complex"),
+        format="json",
+        HTTP_PREFER="wait=1",
+    )
+    took = time.monotonic() - started
+    assert response.status_code == 202 and response.json()["status"] in ("queued", "processing")
+    assert 0.9 < took < 3.0, took
+    tenant.api.post(f"/api/image-to-video/jobs/{response.json()['jobId']}/cancel")
+
+
+def test_prefer_wait_is_bounded_and_ignored_on_errors(tenant):
+    response = tenant.api.post(GENERATE, generate_body(width=63), format="json", HTTP_PREFER="wait=30")
+    assert response.status_code == 400 and "width" in response.json()
+
+
+def test_three_variants_make_three_jobs_and_assets_under_one_batch(in_process, tenant, s3):
+    variants = [
+        {"width": 192, "height": 108},
+        {"width": 108, "height": 192, "focus": "center"},
+        {"width": 128, "height": 128, "motionType": "pan", "motionDirection": "left"},
+    ]
+    body = {"sourceImage": generate_body()["sourceImage"], "variants": variants}
+    response = tenant.api.post(VARIANTS, body, format="json", HTTP_IDEMPOTENCY_KEY="batch-1")
+    assert response.status_code == 202, response.json()
+    batch = response.json()
+    assert len(batch["jobs"]) == 3 and {j["batchId"] for j in batch["jobs"]} == {batch["batchId"]}
+    again = tenant.api.post(VARIANTS, body, format="json", HTTP_IDEMPOTENCY_KEY="batch-1")
+    assert again.json()["batchId"] == batch["batchId"], "the same key and body: the same batch"
+    for job in batch["jobs"]:
+        wait_for_job(job["jobId"], asset=True)
+    shown = tenant.api.get(f"/api/image-to-video/batches/{batch['batchId']}").json()
+    assert [(j["params"]["width"], j["params"]["height"]) for j in shown["jobs"]] == [
+        (192, 108),
+        (108, 192),
+        (128, 128),
+    ]
+    assets = Asset.objects.filter(metadata__batchId=batch["batchId"])
+    assert assets.count() == 3
+    found = tenant.api.get(f"/api/assets/?tag=batch-{batch['batchId']}").json()
+    assert found["count"] == 3
+
+
+def test_one_invalid_variant_makes_no_job(tenant):
+    before = Job.objects.count(), len(upload_files())
+    body = {
+        "sourceImage": generate_body()["sourceImage"],
+        "variants": [{"width": 192, "height": 108}, {"width": 191}, {"motionType": "wobble"}],
+    }
+    response = tenant.api.post(VARIANTS, body, format="json")
+    assert response.status_code == 400
+    errors = response.json()
+    assert "variants[1].width" in errors and "variants[2].motionType" in errors
+    assert (Job.objects.count(), len(upload_files())) == before
+    too_many = tenant.api.post(VARIANTS, {**body, "variants": [{}] * 13}, format="json")
+    assert too_many.status_code == 400 and "variants" in too_many.json()
+
+
+def test_a_batch_over_the_client_limit_makes_no_job(tenant, settings):
+    settings.MAX_ACTIVE_JOBS_PER_CLIENT = 2
+    before = Job.objects.count(), len(upload_files())
+    body = {"sourceImage": generate_body()["sourceImage"], "variants": [{}, {}, {}]}
+    response = tenant.api.post(VARIANTS, body, format="json")
+    assert response.status_code == 429
+    assert (Job.objects.count(), len(upload_files())) == before
+
+
+def test_batches_are_the_clients_own(tenant, outsider, s3):
+    body = {"sourceImage": generate_body()["sourceImage"], "variants": [{"width": 96, "height": 96}]}
+    batch = tenant.api.post(VARIANTS, body, format="json").json()["batchId"]
+    assert outsider.api.get(f"/api/image-to-video/batches/{batch}").status_code == 404
+    assert outsider.api.get("/api/image-to-video/batches/not-a-uuid").status_code == 404
