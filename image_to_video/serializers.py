@@ -166,9 +166,12 @@ def default_client(user, client: Client | None) -> Client:
     return clients[0]
 
 
+LIST_FIELDS = ("webhookEvents",)  # repeated in a form: -F webhookEvents=a -F webhookEvents=b
+
+
 def _json_fields_parsed(data: QueryDict) -> dict:
     """A multipart form carries focus and keyframes as JSON text; everything else as it came."""
-    parsed: dict = {key: data.get(key) for key in data}
+    parsed: dict = {key: data.getlist(key) if key in LIST_FIELDS else data.get(key) for key in data}
     for name in ("focus", "keyframes"):
         value = parsed.get(name)
         if isinstance(value, str) and value.strip()[:1] in ('"', "{", "["):

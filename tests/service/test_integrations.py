@@ -300,3 +300,24 @@ def test_batches_are_the_clients_own(tenant, outsider, s3):
     batch = tenant.api.post(VARIANTS, body, format="json").json()["batchId"]
     assert outsider.api.get(f"/api/image-to-video/batches/{batch}").status_code == 404
     assert outsider.api.get("/api/image-to-video/batches/not-a-uuid").status_code == 404
+
+
+def test_multipart_takes_focus_keyframes_and_repeated_events(tenant, receiver):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.conftest import photo_bytes
+
+    form = {
+        "sourceImage": SimpleUploadedFile("p.png", photo_bytes(), content_type="image/png"),
+        "focus": '{"x": 0.25, "y": 0.75}',
+        "keyframes": '[{"t": 0}, {"t": 1, "zoom": 2}]',
+        "webhook": receiver.url,
+        "webhookEvents": ["job.completed", "asset.created"],
+        "width": "96",
+        "height": "96",
+    }
+    response = tenant.api.post(GENERATE, form, format="multipart")
+    assert response.status_code == 202, response.json()
+    job = Job.objects.get(pk=response.json()["jobId"])
+    assert job.focus == {"x": 0.25, "y": 0.75} and len(job.keyframes) == 2
+    assert job.webhook_event_types == ["job.completed", "asset.created"]
