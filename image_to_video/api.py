@@ -167,7 +167,7 @@ class JobViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         return Response(JobOut(selectors.jobs_visible_to(request.user).get(pk=job.pk)).data)
 
     @extend_schema(responses=DeliveryOut(many=True), summary="The job's outbound webhook deliveries")
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def deliveries(self, request, jobId=None):
         job = self.get_object()
         return Response(DeliveryOut(selectors.deliveries_of(job), many=True).data)

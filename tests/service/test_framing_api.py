@@ -90,3 +90,20 @@ def test_the_schema_documents_focus_keyframes_and_framing(tenant):
     generate = next(v for k, v in components.items() if "properties" in v and "sourceImage" in v["properties"])
     assert {"focus", "keyframes"} <= set(generate["properties"])
     assert {"framing", "cameraPath"} <= set(components["Job"]["properties"])
+
+
+def test_the_schema_documents_the_integration_routes(tenant):
+    schema = tenant.api.get("/api/schema/?format=json").json()
+    paths = schema["paths"]
+    assert "post" in paths["/api/image-to-video/generate"]
+    assert "post" in paths["/api/image-to-video/generate/variants"]
+    assert "get" in paths["/api/image-to-video/batches/{batchId}"]
+    deliveries = paths["/api/image-to-video/jobs/{jobId}/deliveries"]["get"]["responses"]["200"]
+    assert deliveries["content"]["application/json"]["schema"]["type"] == "array"
+    assert "post" in paths["/api/image-to-video/clients/{clientId}/webhook-secret"]
+    generate = schema["components"]["schemas"]["GenerateRequestRequest"]["properties"]
+    assert {"webhook", "webhookEvents", "model"} <= set(generate)
+    asset = schema["components"]["schemas"]["Asset"]["properties"]
+    assert {"posterUrl", "fps", "frameCount", "codec", "bitrate"} <= set(asset)
+    job = schema["components"]["schemas"]["Job"]["properties"]
+    assert {"fallbackFrom", "batchId", "note"} <= set(job)
