@@ -113,6 +113,8 @@ def deliveries_create(job: Job, event: str, *, asset: Asset | None = None) -> We
         now = time.monotonic()
         if now - _last_progress.get(job.pk, 0.0) < PROGRESS_EVERY:
             return None
+        if len(_last_progress) > 10_000:  # jobs that finished in another process never popped theirs
+            _last_progress.clear()
         _last_progress[job.pk] = now
     elif event in ("job.completed", "job.failed", "job.canceled"):
         _last_progress.pop(job.pk, None)

@@ -33,6 +33,9 @@ class Receiver:
     calls: list = field(default_factory=list)
 
     def start(self) -> Receiver:
+        return self.start_on(0)
+
+    def start_on(self, port: int) -> Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -47,7 +50,8 @@ class Receiver:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        ThreadingHTTPServer.allow_reuse_address = True
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
 
@@ -121,6 +125,28 @@ def test_a_failing_receiver_gets_retries_with_the_same_webhook_id(in_process, te
         time.sleep(0.05)
         delivery.refresh_from_db()
     assert (delivery.attempts, delivery.last_status, delivery.state) == (3, 200, "delivered")
+
+
+def test_a_receiver_that_is_down_gets_the_delivery_when_it_is_back(in_process, tenant, s3, receiver):
+    port = receiver.server.server_address[1]
+    url = receiver.url
+    receiver.server.shutdown()
+    receiver.server.server_close()  # connection refused from now on
+    response = tenant.api.post(GENERATE, generate_body(webhook=url, webhookEvents=["job.completed"]), format="json")
+    job = wait_for_job(response.json()["jobId"])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        delivery = WebhookDelivery.objects.filter(job=job).first()
+        if delivery is not None and delivery.attempts >= 1:
+            break
+        time.sleep(0.05)
+    assert delivery.delivered_at is None and delivery.last_error.startswith("connection failed")
+    assert delivery.next_retry_at is not None, "a retry is scheduled"
+    revived = Receiver().start_on(port)
+    receiver.server = revived.server  # the fixture shuts this one down
+    calls = revived.wait_for(1, timeout=20)
+    assert [json.loads(c["body"])["job"]["jobId"] for c in calls] == [str(job.pk)]
+    assert calls[0]["headers"]["webhook-id"] == delivery.webhook_id
 
 
 def test_progress_events_are_sent_when_asked_at_most_every_half_second(in_process, tenant, s3, receiver):
