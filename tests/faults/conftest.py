@@ -13,7 +13,9 @@ from tests.faults.cluster import Cluster, RedisServer, TcpProxy
 from tests.service.runway_fixtures import runway_video  # noqa: F401  (fixture)
 
 FAST = {
-    "RECOVER_EVERY": "2",  # beat's recovery sweep
+    "RECOVER_EVERY": "2",  # beat's recovery sweep (and the outbound webhooks' retry sweep)
+    "OUTBOUND_WEBHOOK_ALLOW_PRIVATE": "1",  # the receiver is on loopback
+    "OUTBOUND_WEBHOOK_FIRST_RETRY": "0.5",
     "JOB_LEASE_SECONDS": "4",  # a silent worker's job is taken after this
     "PROGRESS_SAVE_INTERVAL": "0.2",
     "MAX_ACTIVE_JOBS_PER_CLIENT": "6",
