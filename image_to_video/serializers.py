@@ -7,6 +7,7 @@ import binascii
 import json
 import re
 import threading
+from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -169,6 +170,24 @@ def default_client(user, client: Client | None) -> Client:
 LIST_FIELDS = ("webhookEvents",)  # repeated in a form: -F webhookEvents=a -F webhookEvents=b
 
 
+def _keyframe_errors_named(detail: Any) -> Any:
+    """DRF reports a bad keyframe by position ([{}, {"t": [...]}]); name it: {"keyframes[1].t": [...]}."""
+    if not isinstance(detail, dict):
+        return detail
+    if isinstance(detail.get("keyframes"), dict):  # not a list at all: DRF's {"non_field_errors": [...]}
+        return {**detail, "keyframes": [m for messages in detail["keyframes"].values() for m in messages]}
+    if not isinstance(detail.get("keyframes"), list):
+        return detail
+    items = detail["keyframes"]
+    if not any(isinstance(item, dict) and item for item in items):
+        return detail
+    named = {key: value for key, value in detail.items() if key != "keyframes"}
+    for i, item in enumerate(items):
+        for field, messages in (item or {}).items():
+            named[f"keyframes[{i}].{field}"] = messages
+    return named
+
+
 def _json_fields_parsed(data: QueryDict) -> dict:
     """A multipart form carries focus and keyframes as JSON text; everything else as it came."""
     parsed: dict = {key: data.getlist(key) if key in LIST_FIELDS else data.get(key) for key in data}
@@ -239,7 +258,10 @@ class GenerateRequest(serializers.Serializer):
                 raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
         if isinstance(data, QueryDict):
             data = _json_fields_parsed(data)
-        return super().to_internal_value(data)
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError(_keyframe_errors_named(exc.detail)) from None
 
     def validate_clientId(self, value):
         return member_client(self.context["request"].user, value)

@@ -37,6 +37,8 @@ API_VERSION = "2024-11-06"
 MAX_DATA_URI_BYTES = 5 * 1024 * 1024
 MAX_DOWNLOAD_BYTES = 512 * 1024 * 1024
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+ORGANIZATION_CACHE_SECONDS = 60.0
+_organization_seen: list[Any] = []  # [monotonic time, detail] of the last GET /v1/organization
 
 # From Runway's API reference as its official SDK states it (runwayml/sdk-python 5.13,
 # types/image_to_video_create_params.py): each model's ratios and the durations it takes.
@@ -460,15 +462,20 @@ class RunwayProvider(VideoProvider):
         """Credits and limits from ``GET /v1/organization``, for operators (readyz detail, the admin)."""
         if cls.unavailable_reason():
             return {"configured": False}
+        now = time.monotonic()
+        if _organization_seen and now - _organization_seen[0] < ORGANIZATION_CACHE_SECONDS:
+            return _organization_seen[1]  # the admin and /readyz ask often; Runway need not be asked each time
         org = cls.from_settings().client.organization()
         tier = org.get("tier") or {}
-        return {
+        detail = {
             "configured": True,
             "creditBalance": org.get("creditBalance"),
             "maxMonthlyCreditSpend": tier.get("maxMonthlyCreditSpend"),
             "models": tier.get("models"),
             "usage": org.get("usage"),
         }
+        _organization_seen[:] = [now, detail]
+        return detail
 
     @classmethod
     def webhook_secret(cls) -> str | None:

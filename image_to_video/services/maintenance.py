@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from .. import dispatch, metrics, tasks
 from ..models import FINAL_STATUSES, Job, JobStatus
-from .jobs import transition
+from .jobs import queue_run, transition
 from .provider_updates import schedule_poll
 from .scratch import sweep
 
@@ -45,15 +45,26 @@ def jobs_recover() -> Recovery:
         elif transition(job.pk, JobStatus.QUEUED, lease_expires_at=None, progress=0) is not None:
             requeued += 1
             log.warning("job %s: its worker stopped renewing the lease; queued again", job.pk)
+            queue_run(job.pk)  # its own turn now, not only when the count below notices
     turns = _send_missing_turns()
     sweep()
     return Recovery(requeued=requeued, polls_resent=polls, turns_sent=turns)
 
 
 def _send_missing_turns() -> int:
-    """One turn per queued job that has none waiting in the queue (turns in excess are no-ops)."""
-    waiting = Job.objects.filter(status=JobStatus.QUEUED).count()
+    """One turn per queued job that has none waiting in the queue (turns in excess are no-ops).
+
+    The broker counts every message in the queue, not only turns (periodic
+    tasks, polls, webhook deliveries wait there too), so the count can hide a
+    missing turn: a queued job left untouched for a few sweeps gets one more
+    turn regardless. A turn with no queued job to take costs one no-op task.
+    """
+    queued = Job.objects.filter(status=JobStatus.QUEUED)
+    waiting = queued.count()
     missing = waiting - dispatch.pending(tasks.run_next_job)
+    stale = timezone.now() - timedelta(seconds=3 * settings.RECOVER_EVERY)
+    if missing <= 0 and queued.filter(updated_at__lt=stale).exists():
+        missing = 1
     for _ in range(max(0, missing)):
         dispatch.enqueue(tasks.run_next_job)
     if missing > 0:

@@ -183,6 +183,8 @@ def test_storage_outage_while_jobs_finish_and_while_submitting(cluster, make_ten
 
     ids = [submit(cluster, tenant.token, **{**LONG, "duration": 4}).json()["jobId"] for _ in range(2)]
     hosts = [running_on(cluster, job_id) for job_id in ids]
+    # Progress means the source was fetched and frames are being made ("rendering" is logged before the fetch).
+    wait_until(lambda: Job.objects.filter(pk__in=ids, progress__gte=3).count() == 2, 30, "both renders under way")
     cluster.s3.stop()  # the sources are fetched; the videos cannot be stored
     try:
         wait_until(lambda: Job.objects.filter(pk__in=ids, status="completed").count() == 2, 60, "both rendered")

@@ -26,8 +26,10 @@ BAD = [
     ("zoom above four", {"keyframes": [{"t": 0}, {"t": 1, "zoom": 5}]}, "keyframes[1].zoom"),
     ("x out of the photo", {"keyframes": [{"t": 0}, {"t": 1, "x": 1.2}]}, "keyframes[1].x"),
     ("angle too wide", {"keyframes": [{"t": 0}, {"t": 1, "angle": -50}]}, "keyframes[1].angle"),
-    ("unknown ease", {"keyframes": [{"t": 0, "ease": "bounce"}, {"t": 1}]}, "keyframes"),
-    ("unknown keyframe field", {"keyframes": [{"t": 0, "speed": 2}, {"t": 1}]}, "keyframes"),
+    ("unknown ease", {"keyframes": [{"t": 0, "ease": "bounce"}, {"t": 1}]}, "keyframes[0].ease"),
+    ("unknown keyframe field", {"keyframes": [{"t": 0, "speed": 2}, {"t": 1}]}, "keyframes[0].speed"),
+    ("keyframe without t", {"keyframes": [{"t": 0}, {"zoom": 2}]}, "keyframes[1].t"),
+    ("keyframe zoom as text", {"keyframes": [{"t": 0}, {"t": 1, "zoom": "big"}]}, "keyframes[1].zoom"),
     ("keyframes not a list", {"keyframes": {"t": 0}}, "keyframes"),
 ]
 

@@ -197,6 +197,7 @@ function jobCard(job) {
       running ? el("button", {type: "button", class: "cancel", onclick: () => cancel(job.jobId)}, "Cancel") : null),
   );
   if (job.error && job.status !== "completed") card.append(el("p", {class: "error", role: "alert"}, job.error.message));
+  if (job.note) card.append(el("p", {class: "muted note"}, job.note));
   if (job.status === "completed" && job.videoUrl) {
     card.append(media(job.videoUrl, p.outputFormat, title),
       el("p", {class: "links"},
