@@ -171,20 +171,22 @@ LIST_FIELDS = ("webhookEvents",)  # repeated in a form: -F webhookEvents=a -F we
 
 
 def _keyframe_errors_named(detail: Any) -> Any:
-    """DRF reports a bad keyframe by position ([{}, {"t": [...]}]); name it: {"keyframes[1].t": [...]}."""
-    if not isinstance(detail, dict):
+    """DRF reports a bad keyframe by position ({1: {"t": [...]}} or [{}, {"t": [...]}]); name it:
+    {"keyframes[1].t": [...]}."""
+    if not isinstance(detail, dict) or "keyframes" not in detail:
         return detail
-    if isinstance(detail.get("keyframes"), dict):  # not a list at all: DRF's {"non_field_errors": [...]}
-        return {**detail, "keyframes": [m for messages in detail["keyframes"].values() for m in messages]}
-    if not isinstance(detail.get("keyframes"), list):
-        return detail
-    items = detail["keyframes"]
-    if not any(isinstance(item, dict) and item for item in items):
+    errors = detail["keyframes"]
+    if isinstance(errors, list) and all(isinstance(item, dict) for item in errors):
+        errors = dict(enumerate(errors))
+    if not isinstance(errors, dict):
         return detail
     named = {key: value for key, value in detail.items() if key != "keyframes"}
-    for i, item in enumerate(items):
-        for field, messages in (item or {}).items():
-            named[f"keyframes[{i}].{field}"] = messages
+    for index, item in errors.items():
+        if isinstance(item, dict):
+            for field, messages in item.items():
+                named[f"keyframes[{index}].{field}"] = messages
+        else:  # "non_field_errors": not a list of keyframes at all
+            named.setdefault("keyframes", []).extend(item if isinstance(item, list) else [item])
     return named
 
 
