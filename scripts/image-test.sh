@@ -15,17 +15,6 @@ BASE=docker.io/library/python:3.11-slim
 started=$(date +%s)
 say() { echo "image-test: $*"; }
 
-# --- the compose file parses, and refuses to start without the secrets of its env file
-compose_dir=$(mktemp -d)
-cp docker-compose.yml "$compose_dir/"
-(cd "$compose_dir" && ! "$OLDPWD/.venv/bin/podman-compose" config >/dev/null 2>&1) \
-  || { say "FAIL: compose starts without its .env"; exit 1; }
-printf 'DJANGO_SECRET_KEY=%s\nPOSTGRES_PASSWORD=x\nMINIO_ROOT_USER=x\nMINIO_ROOT_PASSWORD=x\nAWS_S3_PUBLIC_ENDPOINT_URL=http://localhost:9000\n' \
-  "$(head -c 40 /dev/urandom | base64 | tr -dc A-Za-z0-9)" > "$compose_dir/.env"
-(cd "$compose_dir" && "$OLDPWD/.venv/bin/podman-compose" config >/dev/null) || { say "FAIL: compose config"; exit 1; }
-rm -rf "$compose_dir"
-say "compose file parses (podman-compose config)"
-
 engine=""
 if command -v docker >/dev/null && docker info >/dev/null 2>&1; then
   engine=docker
@@ -55,6 +44,19 @@ if [ -z "$engine" ]; then
   exit 0
 fi
 say "engine: $engine"
+
+# --- the compose file parses, and refuses to start without the secrets of its env file
+if [ "$engine" = docker ]; then COMPOSE="docker compose"; else COMPOSE="$PWD/.venv/bin/podman-compose"; fi
+compose_dir=$(mktemp -d)
+cp docker-compose.yml "$compose_dir/"
+(cd "$compose_dir" && ! $COMPOSE config >/dev/null 2>&1) \
+  || { say "FAIL: compose starts without its .env"; exit 1; }
+printf 'DJANGO_SECRET_KEY=%s\nPOSTGRES_PASSWORD=x\nMINIO_ROOT_USER=x\nMINIO_ROOT_PASSWORD=x\nAWS_S3_PUBLIC_ENDPOINT_URL=http://localhost:9000\n' \
+  "$(head -c 40 /dev/urandom | base64 | tr -dc A-Za-z0-9)" > "$compose_dir/.env"
+(cd "$compose_dir" && $COMPOSE config >/dev/null) || { say "FAIL: compose config"; exit 1; }
+rm -rf "$compose_dir"
+say "compose file parses ($COMPOSE config)"
+
 
 # --- the base image
 if ! $engine image exists "$BASE" 2>/dev/null && ! $engine image inspect "$BASE" >/dev/null 2>&1; then
