@@ -34,7 +34,7 @@ from .engine import (
 from .providers import PROVIDER_NAMES, provider_unavailable_reason
 from .providers.runway import MODELS as RUNWAY_MODELS
 from .services import SourceImage
-from .services.outbound import WEBHOOK_EVENTS, WebhookRefused, check_webhook_url
+from .services.outbound import WEBHOOK_EVENTS, WebhookRefused, WebhookUnresolved, check_webhook_url
 
 DATA_URI = re.compile(
     r"^data:(?P<type>image/[a-z0-9.+-]+)?(?P<params>(;[a-z0-9=.+-]+)*);base64,(?P<data>.*)$", re.IGNORECASE | re.DOTALL
@@ -275,6 +275,8 @@ class GenerateRequest(serializers.Serializer):
             return check_webhook_url(value)
         except WebhookRefused as exc:
             raise serializers.ValidationError(f"Refused: {exc}.") from None
+        except WebhookUnresolved:
+            return value  # not known to be private: checked again, and retried, at every delivery
 
     def validate_provider(self, value):
         value = value or settings.IMAGE_TO_VIDEO_PROVIDER

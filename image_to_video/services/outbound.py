@@ -56,6 +56,10 @@ class WebhookRefused(ValueError):
     """A webhook URL that may not be called: not HTTPS, or not a public address."""
 
 
+class WebhookUnresolved(ConnectionError):
+    """The host does not resolve right now: not a refusal (DNS may be down); the delivery is retried."""
+
+
 def new_secret() -> str:
     return "whsec_" + base64.b64encode(os.urandom(32)).decode()
 
@@ -75,7 +79,7 @@ def _public(address: str) -> bool:
 
 
 def check_webhook_url(url: str) -> str:
-    """The URL if it may be called now; raises WebhookRefused naming why not."""
+    """The URL if it may be called now; raises WebhookRefused naming why not, or WebhookUnresolved."""
     allow_private = settings.OUTBOUND_WEBHOOK_ALLOW_PRIVATE
     parts = urlsplit(url)
     if parts.scheme != "https" and not (allow_private and parts.scheme == "http"):
@@ -85,8 +89,10 @@ def check_webhook_url(url: str) -> str:
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
         addresses = {str(info[4][0]) for info in socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)}
-    except (socket.gaierror, UnicodeError, ValueError) as exc:
-        raise WebhookRefused(f"the host {parts.hostname!r} does not resolve") from exc
+    except socket.gaierror as exc:
+        raise WebhookUnresolved(f"the host {parts.hostname!r} does not resolve") from exc
+    except (UnicodeError, ValueError) as exc:
+        raise WebhookRefused(f"the host {parts.hostname!r} is not a valid host name") from exc
     if not allow_private:
         blocked = sorted(a for a in addresses if not _public(a))
         if blocked:
@@ -184,6 +190,8 @@ def delivery_attempt(delivery_id: Any) -> WebhookDelivery | None:
             retry = status in RETRY_STATUSES
     except WebhookRefused as exc:
         error, retry = f"refused: {exc}", False
+    except WebhookUnresolved as exc:
+        error = str(exc)
     except requests.Timeout:
         error = "timed out"
     except requests.RequestException as exc:

@@ -186,6 +186,22 @@ def test_private_and_non_https_targets_are_refused_at_submit(tenant, settings, u
     assert (Job.objects.count(), len(upload_files())) == before
 
 
+def test_a_host_that_does_not_resolve_is_accepted_and_retried(in_process, tenant, s3, settings):
+    """DNS failing is not a refusal: the job is made, and each attempt resolves (and checks) again."""
+    settings.OUTBOUND_WEBHOOK_ALLOW_PRIVATE = False
+    settings.OUTBOUND_WEBHOOK_FIRST_RETRY = 30
+    response = tenant.api.post(GENERATE, generate_body(webhook="https://hooks.airwave.invalid/x"), format="json")
+    assert response.status_code == 202, response.json()
+    job = wait_for_job(response.json()["jobId"])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        tried = [d for d in WebhookDelivery.objects.filter(job=job) if d.attempts]
+        if tried:
+            break
+        time.sleep(0.05)
+    assert tried and all("does not resolve" in d.last_error and d.next_retry_at for d in tried)
+
+
 def test_a_target_that_turns_private_is_refused_at_delivery(in_process, tenant, s3, receiver, settings):
     response = tenant.api.post(GENERATE, generate_body(webhook=receiver.url), format="json")
     settings.OUTBOUND_WEBHOOK_ALLOW_PRIVATE = False  # as if the name now resolved to a private address
