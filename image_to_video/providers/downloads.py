@@ -8,7 +8,6 @@ download has a deadline as well as a size cap.
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 import time
 from collections.abc import Sequence
@@ -17,6 +16,8 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 import urllib3
+
+from ..netcheck import is_ip, non_public_addresses
 
 MAX_REDIRECTS = 3
 
@@ -51,24 +52,14 @@ def check_url(url: str, prefixes: Sequence[str]) -> None:
     prefix = next((p for p in normalise_prefixes(prefixes) if url.startswith(p)), None)
     if prefix is None:
         raise DownloadRefused(f"{parts.scheme}://{parts.hostname} is not an allowed output location")
-    if _is_ip(urlsplit(prefix).hostname or ""):
+    if is_ip(urlsplit(prefix).hostname or ""):
         return  # the operator named this very address
     try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
+        blocked = non_public_addresses(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
     except socket.gaierror as exc:
         raise DownloadFailed(f"{parts.hostname} does not resolve", transient=True) from exc
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            raise DownloadRefused(f"{parts.hostname} resolves to a non-public address")
-
-
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
+    if blocked:
+        raise DownloadRefused(f"{parts.hostname} resolves to a non-public address")
 
 
 def fetch(

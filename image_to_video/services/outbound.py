@@ -14,7 +14,6 @@ submit and again before every attempt (no redirects are followed), unless
 from __future__ import annotations
 
 import base64
-import ipaddress
 import json
 import logging
 import os
@@ -37,6 +36,7 @@ from tenancy.models import Client
 
 from .. import dispatch, tasks
 from ..models import Job, WebhookDelivery
+from ..netcheck import non_public_addresses
 from ..outputs import JobOut
 
 log = logging.getLogger(__name__)
@@ -71,13 +71,6 @@ def client_secret_rotate(client: Client) -> str:
     return secret
 
 
-def _public(address: str) -> bool:
-    ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global and not ip.is_multicast
-
-
 def check_webhook_url(url: str) -> str:
     """The URL if it may be called now; raises WebhookRefused naming why not, or WebhookUnresolved."""
     allow_private = settings.OUTBOUND_WEBHOOK_ALLOW_PRIVATE
@@ -87,16 +80,13 @@ def check_webhook_url(url: str) -> str:
     if not parts.hostname or parts.username or parts.password:
         raise WebhookRefused("must be an https:// URL with a host name and no credentials")
     try:
-        port = parts.port or (443 if parts.scheme == "https" else 80)
-        addresses = {str(info[4][0]) for info in socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)}
+        blocked = non_public_addresses(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
     except socket.gaierror as exc:
         raise WebhookUnresolved(f"the host {parts.hostname!r} does not resolve") from exc
     except (UnicodeError, ValueError) as exc:
         raise WebhookRefused(f"the host {parts.hostname!r} is not a valid host name") from exc
-    if not allow_private:
-        blocked = sorted(a for a in addresses if not _public(a))
-        if blocked:
-            raise WebhookRefused(f"resolves to a private, loopback or link-local address ({blocked[0]})")
+    if blocked and not allow_private:
+        raise WebhookRefused(f"resolves to a private, loopback or link-local address ({blocked[0]})")
     return url
 
 
