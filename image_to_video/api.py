@@ -35,7 +35,19 @@ RETRY_AFTER_OUTAGE = 10
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """DRF's handler, plus: a database that dropped the connection is a 503 with Retry-After, not a 500."""
+    """DRF's handler, plus the services' refusals in HTTP terms, once for every view that creates jobs:
+    a reused Idempotency-Key 409, a client at its limit 429, storage or the database down 503 (each
+    with Retry-After where retrying helps); never a 500."""
+    if isinstance(exc, services.IdempotencyConflict):
+        return Response({"detail": "This Idempotency-Key was used with a different request."}, status=409)
+    if isinstance(exc, services.ClientBusy):
+        return Response(
+            {"detail": f"Too many unfinished jobs: {exc}; no job was made."},
+            status=status.HTTP_429_TOO_MANY_REQUESTS,
+            headers={"Retry-After": str(RETRY_AFTER_BUSY)},
+        )
+    if isinstance(exc, services.StorageUnavailable):
+        return _unavailable("Storage is briefly unavailable, so the image could not be kept; retry shortly.")
     if isinstance(exc, DatabaseError):
         log.warning("database unavailable: %s", type(exc).__name__)
         return _unavailable("The database is briefly unavailable; retry shortly.")
@@ -84,20 +96,7 @@ class JobViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         form = GenerateRequest(data=request.data, context={"request": request})
         form.is_valid(raise_exception=True)
         key = request.headers.get("Idempotency-Key", "").strip()[:255]
-        try:
-            job, created = services.job_create(user=request.user, idempotency_key=key, **form.validated_data)
-        except services.IdempotencyConflict:
-            return Response(
-                {"detail": "This Idempotency-Key was used with a different request."}, status=status.HTTP_409_CONFLICT
-            )
-        except services.ClientBusy as exc:
-            return Response(
-                {"detail": f"Too many unfinished jobs: {exc}."},
-                status=status.HTTP_429_TOO_MANY_REQUESTS,
-                headers={"Retry-After": str(RETRY_AFTER_BUSY)},
-            )
-        except services.StorageUnavailable:
-            return _unavailable("Storage is briefly unavailable, so the image could not be kept; retry shortly.")
+        job, _ = services.job_create(user=request.user, idempotency_key=key, **form.validated_data)
         return Response(JobOut(job).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
@@ -111,26 +110,13 @@ class JobViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         form.is_valid(raise_exception=True)
         key = request.headers.get("Idempotency-Key", "").strip()[:240]
         data = form.validated_data
-        try:
-            batch_id, jobs, _ = services.batch_create(
-                user=request.user,
-                client=data["client"],
-                source=data["source"],
-                variants=data["variants"],
-                idempotency_key=key,
-            )
-        except services.IdempotencyConflict:
-            return Response(
-                {"detail": "This Idempotency-Key was used with a different request."}, status=status.HTTP_409_CONFLICT
-            )
-        except services.ClientBusy as exc:
-            return Response(
-                {"detail": f"Too many unfinished jobs: {exc}; no job was made."},
-                status=status.HTTP_429_TOO_MANY_REQUESTS,
-                headers={"Retry-After": str(RETRY_AFTER_BUSY)},
-            )
-        except services.StorageUnavailable:
-            return _unavailable("Storage is briefly unavailable, so the image could not be kept; retry shortly.")
+        batch_id, jobs, _ = services.batch_create(
+            user=request.user,
+            client=data["client"],
+            source=data["source"],
+            variants=data["variants"],
+            idempotency_key=key,
+        )
         return Response({"batchId": str(batch_id), "jobs": JobOut(jobs, many=True).data}, status=202)
 
     @extend_schema(summary="One job")
@@ -250,8 +236,8 @@ async def _wait_for_final(job_id: str, client_id: str, seconds: float) -> dict |
         log.warning("Prefer: wait ignored, the channel layer is unavailable", exc_info=True)
         return None
     try:
-        if await sync_to_async(_final_job_json)(job_id):
-            return await sync_to_async(_final_job_json)(job_id)
+        if (already := await sync_to_async(_final_job_json)(job_id)) is not None:
+            return already
         while (remaining := deadline - asyncio.get_running_loop().time()) > 0:
             try:
                 message = await asyncio.wait_for(layer.receive(channel), remaining)
