@@ -25,6 +25,7 @@ The constraints are checked on the very frames rendered (frame ``i`` at
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -213,32 +214,23 @@ def _anchored(
 ) -> Plan:
     """Pan, rotation, complex: one anchor for the whole move, and the base zoom that lets it work."""
 
-    def attempt(base: float) -> tuple[CameraPath, tuple[tuple[float, float], bool | None, bool] | None]:
+    def attempt(base: float) -> tuple[tuple[float, float], bool | None, bool] | None:
         centred = CameraPath(
             [_keyframe(0.0, ends[0], base, (0.5, 0.5), geo), _keyframe(last, ends[1], base, (0.5, 0.5), geo)]
         )
         zoom, x, y, angle = centred.sample(times)
         offset = (x - 0.5, y - 0.5)
-        return centred, _choose(_axis_constraints(geo, zoom, angle, offset, focus, box), focus)
+        return _choose(_axis_constraints(geo, zoom, angle, offset, focus, box), focus)
 
-    low, high = 1.0, 1.0
-    while attempt(high)[1] is None:
-        low, high = high, high * 1.5
-        if high > 64:
-            raise ValueError("no base zoom keeps this move inside the photo")
-    if low < high:
-        for _ in range(40):
-            mid = math.sqrt(low * high)
-            low, high = (low, mid) if attempt(mid)[1] is not None else (mid, high)
-    base_min = high
-    base, choice = base_min, attempt(base_min)[1]
+    base_min = _smallest_base(lambda base: attempt(base) is not None, "this move")
+    base, choice = base_min, attempt(base_min)
     assert choice is not None
     if not choice[2] or (box is not None and choice[1] is not True):
         # A tighter frame leaves the anchor more room: try a little more zoom for the subject, then the focus.
         best = None
         for step in range(1, 31):
             trial = base_min * (1 + (MAX_EXTRA_BASE - 1) * step / 30)
-            found = attempt(trial)[1]
+            found = attempt(trial)
             if found is None:
                 continue
             if found[1] is True or (box is None and found[2]):
@@ -252,6 +244,19 @@ def _anchored(
     path = CameraPath([_keyframe(0.0, ends[0], base, anchor, geo), _keyframe(last, ends[1], base, anchor, geo)])
     notes = [] if base <= base_min * 1.0001 else [f"base zoom raised to {base:.3f} to keep the subject in every frame"]
     return Plan(path, _record(focus, base, kept, notes))
+
+
+def _smallest_base(fits: Callable[[float], bool], what: str) -> float:
+    """The smallest base zoom >= 1 for which ``fits`` holds (it holds for every larger one): grow, then bisect."""
+    low, high = 1.0, 1.0
+    while not fits(high):
+        low, high = high, high * 1.25
+        if high > 64:
+            raise ValueError(f"no base zoom keeps {what} inside the photo")
+    for _ in range(40 if low < high else 0):
+        mid = math.sqrt(low * high)
+        low, high = (low, mid) if fits(mid) else (mid, high)
+    return high
 
 
 def _zoom(
@@ -332,16 +337,7 @@ def _keyframed(params: MotionParams, geo: _Geometry) -> Plan:
                 notes.append(f"keyframe {i} moved to x={x:.4f}, y={y:.4f} to stay inside the photo")
             moved.append(replace(k, x=x, y=y))
         keys = moved
-    low, high = 1.0, 1.0
-    while not fits(high, keys):
-        low, high = high, high * 1.25
-        if high > 64:
-            raise ValueError("no base zoom keeps these keyframes inside the photo")
-    if low < high:
-        for _ in range(40):
-            mid = math.sqrt(low * high)
-            low, high = (low, mid) if fits(mid, keys) else (mid, high)
-    base = high
+    base = _smallest_base(lambda base: fits(base, keys), "these keyframes")
     if base > 1.01:
         notes.append(f"base zoom raised to {base:.4f} so that no frame shows a border")
     path = CameraPath([replace(k, zoom=k.zoom * base) for k in keys])
