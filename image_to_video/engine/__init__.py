@@ -7,7 +7,7 @@ engine runs the same in a Celery worker, a management command or its own CLI
 Pieces, in the order a render uses them: :mod:`.params` (what to render, and
 its limits), :mod:`.source` (reading the photo), :mod:`.motion` (camera paths),
 :mod:`.render` (affine warps), :mod:`.encode` (H.264 / GIF), :mod:`.pipeline`
-(the streamed loop with progress and cancel), :mod:`.fit` (fitting an existing
+(the streamed loop with progress and cancel), :mod:`.cli` (the command-line options), :mod:`.fit` (fitting an existing
 video to a size and format).
 """
 

@@ -6,7 +6,6 @@ accept, the engine accepts too, because both go through :meth:`validate`.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -113,29 +112,6 @@ class MotionParams:
         if ext not in OUTPUT_FORMATS:
             raise InvalidParameter("OUT", f"extension must be .mp4, .mov or .gif, not {ext or 'none'!r}")
         return cls(output_format=ext, **kwargs)
-
-
-def parse_focus(text: str) -> str | tuple[float, float]:
-    """A command line's focus: ``auto``, ``center`` or ``X,Y`` (photo fractions)."""
-    if text in FOCUS_WORDS:
-        return text
-    try:
-        x, y = (float(v) for v in text.split(","))
-    except ValueError:
-        raise InvalidParameter("focus", f"must be auto, center or X,Y (fractions of the photo), not {text!r}") from None
-    return x, y
-
-
-def parse_keyframes(text: str) -> tuple[Keyframe, ...]:
-    """A command line's keyframes: a JSON list (or ``@file`` holding one) of ``{t, zoom, x, y, angle, ease}``."""
-    if text.startswith("@"):
-        with open(text[1:], encoding="utf-8") as fh:
-            text = fh.read()
-    try:
-        items = json.loads(text)
-        return tuple(Keyframe.from_dict(k) for k in items)
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
-        raise InvalidParameter("keyframes", f"must be a JSON list of {{t, zoom, x, y, angle, ease}} ({exc})") from None
 
 
 def _check_focus(focus: object) -> str | tuple[float, float]:

@@ -11,8 +11,8 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from image_to_video import dispatch, services
-from image_to_video.engine import DIRECTIONS, MOTION_TYPES, OUTPUT_FORMATS, EngineError, MotionParams, probe_image
-from image_to_video.engine.params import parse_focus, parse_keyframes
+from image_to_video.engine import OUTPUT_FORMATS, EngineError, MotionParams, probe_image
+from image_to_video.engine.cli import add_move_arguments, move_fields
 from image_to_video.models import Job, JobStatus
 from image_to_video.serializers import EXTENSIONS
 from tenancy.models import Client, Membership
@@ -25,33 +25,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("image")
-        parser.add_argument("--motion-type", default="zoom", choices=MOTION_TYPES)
-        parser.add_argument(
-            "--motion-direction", default=None, choices=sorted({d for ds in DIRECTIONS.values() for d in ds})
-        )
-        parser.add_argument("--motion-strength", type=int, default=50)
-        parser.add_argument("--duration", type=float, default=3.0)
+        add_move_arguments(parser)
         parser.add_argument("--output-format", default="mp4", choices=OUTPUT_FORMATS)
-        parser.add_argument("--width", type=int, default=1080)
-        parser.add_argument("--height", type=int, default=1080)
-        parser.add_argument("--focus", default="auto", help="auto (default), center, or X,Y in 0..1 of the photo")
-        parser.add_argument("--keyframes", default=None, help="camera path: JSON list (or @file) of keyframes")
         parser.add_argument("--client", default=None, help="client id (default: the 'Demo' client)")
         parser.add_argument("--user", default=None, help="username (default: 'demo')")
 
     def handle(self, *args, **opts):
         try:
-            params = MotionParams(
-                motion_type=opts["motion_type"],
-                motion_direction=opts["motion_direction"],
-                motion_strength=opts["motion_strength"],
-                duration=opts["duration"],
-                width=opts["width"],
-                height=opts["height"],
-                output_format=opts["output_format"],
-                focus=parse_focus(opts["focus"]),
-                keyframes=parse_keyframes(opts["keyframes"]) if opts["keyframes"] else None,
-            ).validate()
+            params = MotionParams(output_format=opts["output_format"], **move_fields(opts)).validate()
             path = Path(opts["image"])
             data = path.read_bytes()
             info = probe_image(data)
