@@ -15,10 +15,10 @@ from PIL import Image, ImageDraw
 from image_to_video.engine import InvalidParameter, MotionParams, load_image, render_video
 from image_to_video.engine.camera import Keyframe
 from image_to_video.engine.subject import detect_subject
+from tests.conftest import ASTRONAUT
 from tests.engine.conftest import textured
 from tests.videos import decode_frames, luma
 
-ASTRONAUT = Path(__file__).resolve().parents[2] / "image_to_video" / "sample" / "astronaut.png"
 SIZES = {"16:9": (192, 108), "9:16": (108, 192), "1:1": (128, 128)}
 MOTIONS = [
     ("zoom", "in"),
