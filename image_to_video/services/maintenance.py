@@ -46,7 +46,7 @@ def jobs_recover() -> Recovery:
             requeued += 1
             log.warning("job %s: its worker stopped renewing the lease; queued again", job.pk)
             queue_run(job.pk)  # its own turn now, not only when the count below notices
-    turns = _send_missing_turns()
+    turns = requeued + _send_missing_turns()  # each requeued job was sent its own turn above
     sweep()
     return Recovery(requeued=requeued, polls_resent=polls, turns_sent=turns)
 
