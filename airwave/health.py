@@ -11,7 +11,6 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import connection
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -20,6 +19,7 @@ from rest_framework.decorators import api_view, authentication_classes, permissi
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from assets.storage import files_storage
 from image_to_video.providers import PROVIDERS
 
 
@@ -51,7 +51,7 @@ def _broker() -> None:
 def _storage_read() -> None:
     """Lists a (normally empty) prefix: catches storage down and a missing bucket, writes nothing."""
     try:
-        default_storage.listdir("readyz")
+        files_storage.listdir("readyz")
     except FileNotFoundError:  # local storage without that folder: it answered
         pass
 
@@ -59,8 +59,8 @@ def _storage_read() -> None:
 def _storage_write() -> None:
     """Writes and deletes a tiny object: also catches missing write rights (operators only)."""
     name = f"readyz/{uuid.uuid4().hex}.txt"
-    saved = default_storage.save(name, ContentFile(b"ok"))
-    default_storage.delete(saved)
+    saved = files_storage.save(name, ContentFile(b"ok"))
+    files_storage.delete(saved)
 
 
 _cache: dict[bool, tuple[float, dict[str, object], int]] = {}

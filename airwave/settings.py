@@ -75,7 +75,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI served from here, not a CDN
@@ -168,19 +167,21 @@ try:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise serves from here once collectstatic has run
 except OSError:
     pass  # read-only or not ours: whatever was collected is served
-MEDIA_URL = "/media/"
-MEDIA_ROOT = VAR_DIR / "media"
-UPLOAD_DIR = Path(os.environ.get("UPLOAD_DIR") or VAR_DIR / "uploads")
+MEDIA_URL = "/media/"  # this project serves no public media; the apps' files are private (FILES_ROOT)
+MEDIA_ROOT = VAR_DIR / "public-media"
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 
-# --- storage: S3 through django-storages when a bucket is named, local files otherwise
+# --- storage: the apps' files (jobs' sources, videos, posters) in S3 through django-storages when a bucket
+# is named, else in private local files under var/media (never served as public media)
 AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME") or None
-# Where browsers reach the bucket, when that differs from where the service does (compose: MinIO).
-AWS_S3_PUBLIC_ENDPOINT_URL = os.environ.get("AWS_S3_PUBLIC_ENDPOINT_URL") or None
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
 if AWS_STORAGE_BUCKET_NAME:
-    _default_storage = {
-        "BACKEND": "airwave.storage.S3Storage",
+    STORAGES["image_to_video"] = {
+        "BACKEND": "assets.storage.S3Storage",
         "OPTIONS": {
             "bucket_name": AWS_STORAGE_BUCKET_NAME,
             "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,
@@ -202,15 +203,6 @@ if AWS_STORAGE_BUCKET_NAME:
             ),
         },
     }
-else:
-    _default_storage = {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(MEDIA_ROOT), "base_url": MEDIA_URL},
-    }
-STORAGES = {
-    "default": _default_storage,
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
-}
 # Serve collected (and compressed) files when collectstatic has run; straight from the apps otherwise.
 WHITENOISE_USE_FINDERS = not (STATIC_ROOT.is_dir() and any(STATIC_ROOT.iterdir()))
 WHITENOISE_AUTOREFRESH = DEBUG
@@ -251,74 +243,63 @@ CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "airwave")
 # Publishing gives up within a few seconds when the broker is down (the job row is the outbox).
 CELERY_BROKER_CONNECTION_TIMEOUT = 1.5
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
-CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-RECOVER_EVERY = float(os.environ.get("RECOVER_EVERY", "15"))  # seconds between recovery sweeps
-# A live render rewrites its .partial file many times a second; an older one is a killed render's.
-SCRATCH_STALE_PARTIAL_SECONDS = float(os.environ.get("SCRATCH_STALE_PARTIAL_SECONDS", "60"))
-JOB_LEASE_SECONDS = float(os.environ.get("JOB_LEASE_SECONDS", "30"))  # a silent worker's job is taken after this
-CELERY_BEAT_SCHEDULE = {
-    "recover-jobs": {"task": "image_to_video.tasks.recover_jobs", "schedule": RECOVER_EVERY},
-    "retry-outbound-webhooks": {"task": "image_to_video.tasks.retry_webhooks", "schedule": RECOVER_EVERY},
-    "reconcile-assets": {"task": "image_to_video.tasks.reconcile_assets", "schedule": 60.0},
-}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")  # the apps add their sweeps to beat
 
-# --- the service
-IMAGE_TO_VIDEO_PROVIDER = os.environ.get("IMAGE_TO_VIDEO_PROVIDER", "local")
-RUNWAY_API_KEY = os.environ.get("RUNWAY_API_KEY") or None
-RUNWAY_API_URL = os.environ.get("RUNWAY_API_URL") or "https://api.dev.runwayml.com"
-RUNWAY_MODEL = os.environ.get("RUNWAY_MODEL", "gen4.5")
-# local: a Runway job failing for a reason that is not the user's is rendered by the local engine instead.
-RUNWAY_FALLBACK = os.environ.get("RUNWAY_FALLBACK", "")
-RUNWAY_WEBHOOK_SECRET = os.environ.get("RUNWAY_WEBHOOK_SECRET") or None
-RUNWAY_TIMEOUT = (5.0, 30.0)  # connect, read (seconds) on every call
-RUNWAY_MAX_RETRIES = 2  # as Runway's SDKs: connection errors, 408, 429, 5xx
-RUNWAY_BACKOFF = 0.5  # seconds, doubled each retry, with jitter
-# Polling a task: every 2 s for the first 5 polls, then 5 s up to 20 polls, then 10 s; fail after the deadline.
-RUNWAY_POLL_INTERVALS = tuple(float(v) for v in os.environ.get("RUNWAY_POLL_INTERVALS", "2,5,10").split(","))
-# Results are downloaded only from these (comma-separated URL prefixes); tests point it at the fake.
-RUNWAY_OUTPUT_URL_PREFIXES = env_list("RUNWAY_OUTPUT_URL_PREFIXES", "https://dnznrvs05pmza.cloudfront.net/")
-RUNWAY_DOWNLOAD_DEADLINE = float(os.environ.get("RUNWAY_DOWNLOAD_DEADLINE", "300"))  # seconds, in all
-RUNWAY_POLL_DEADLINE = float(os.environ.get("RUNWAY_POLL_DEADLINE", 20 * 60))
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024
-# Outbound webhooks: private, loopback and link-local targets only when this is 1 (tests, closed networks).
-OUTBOUND_WEBHOOK_ALLOW_PRIVATE = env_bool("OUTBOUND_WEBHOOK_ALLOW_PRIVATE", False)
-OUTBOUND_WEBHOOK_FIRST_RETRY = float(os.environ.get("OUTBOUND_WEBHOOK_FIRST_RETRY", "5"))  # seconds, doubling
-# Validating an upload decodes it fully only up to this many pixels (JPEGs always, at 1/8 scale),
-# at most IMAGE_DECODES_AT_ONCE at a time per process; larger PNG/WebP are decoded by the worker.
-VALIDATE_DECODE_PIXELS = int(os.environ.get("VALIDATE_DECODE_PIXELS", str(12_000_000)))
-IMAGE_DECODES_AT_ONCE = int(os.environ.get("IMAGE_DECODES_AT_ONCE", "2"))
-# Bodies are bounded before Django reads them (airwave.body_limits): 413 past these.
-REQUEST_BODY_LIMITS = [
-    ("/api/image-to-video/generate", 16 * 1024 * 1024),  # a 10 MB image as base64 JSON, or multipart
-    ("/api/image-to-video/webhook", 64 * 1024),
-    ("/admin/", 2 * 1024 * 1024),
-]
-REQUEST_BODY_DEFAULT_LIMIT = 256 * 1024
+
+# --- the apps: every name has a default (docs/INSTALL.md); the README's environment variables map here
+def env_float(name: str) -> dict[str, float]:
+    return {name: float(os.environ[name])} if os.environ.get(name) else {}
+
+
+IMAGE_TO_VIDEO = {
+    "PROVIDER": os.environ.get("IMAGE_TO_VIDEO_PROVIDER", "local"),
+    "RUNWAY_API_KEY": os.environ.get("RUNWAY_API_KEY") or None,
+    "RUNWAY_API_URL": os.environ.get("RUNWAY_API_URL") or "https://api.dev.runwayml.com",
+    "RUNWAY_MODEL": os.environ.get("RUNWAY_MODEL", "gen4.5"),
+    "RUNWAY_FALLBACK": os.environ.get("RUNWAY_FALLBACK", ""),
+    "RUNWAY_WEBHOOK_SECRET": os.environ.get("RUNWAY_WEBHOOK_SECRET") or None,
+    "MAX_ACTIVE_JOBS_PER_CLIENT": int(os.environ.get("MAX_ACTIVE_JOBS_PER_CLIENT", "20")),
+    "GENERATE_RATE": os.environ.get("GENERATE_RATE", "60/minute"),
+    "OUTBOUND_WEBHOOK_ALLOW_PRIVATE": env_bool("OUTBOUND_WEBHOOK_ALLOW_PRIVATE", False),
+    "UPLOAD_DIR": Path(os.environ.get("UPLOAD_DIR") or VAR_DIR / "uploads"),
+    "FILES_ROOT": VAR_DIR / "media",
+    "WORKER": "celery" if os.environ.get("CELERY_BROKER_URL") or os.environ.get("REDIS_URL") else "in-process",
+    "PUBLIC_S3_ENDPOINT_URL": os.environ.get("AWS_S3_PUBLIC_ENDPOINT_URL") or None,
+    "URL_EXPIRE_SECONDS": int(os.environ.get("AWS_QUERYSTRING_EXPIRE", "600")),
+    **env_float("RECOVER_EVERY"),
+    **env_float("JOB_LEASE_SECONDS"),
+    **env_float("SCRATCH_STALE_PARTIAL_SECONDS"),
+    **env_float("PROGRESS_SAVE_INTERVAL"),
+    **env_float("OUTBOUND_WEBHOOK_FIRST_RETRY"),
+    **env_float("SOURCE_RETENTION_DAYS"),
+    **env_float("WS_ACCESS_RECHECK_SECONDS"),
+    **env_float("TOKEN_MAX_AGE_DAYS"),
+    **env_float("RUNWAY_DOWNLOAD_DEADLINE"),
+    **env_float("RUNWAY_POLL_DEADLINE"),
+}
+if os.environ.get("RUNWAY_POLL_INTERVALS"):
+    IMAGE_TO_VIDEO["RUNWAY_POLL_INTERVALS"] = tuple(float(v) for v in os.environ["RUNWAY_POLL_INTERVALS"].split(","))
+if os.environ.get("RUNWAY_OUTPUT_URL_PREFIXES"):
+    IMAGE_TO_VIDEO["RUNWAY_OUTPUT_URL_PREFIXES"] = tuple(env_list("RUNWAY_OUTPUT_URL_PREFIXES"))
+for _name in ("VALIDATE_DECODE_PIXELS", "IMAGE_DECODES_AT_ONCE"):
+    if os.environ.get(_name):
+        IMAGE_TO_VIDEO[_name] = int(os.environ[_name])
+# The project's own checks.
+READYZ_CACHE_SECONDS = float(os.environ.get("READYZ_CACHE_SECONDS", "3"))
+READYZ_WRITE_PROBE = env_bool("READYZ_WRITE_PROBE", False)  # else only staff get the storage write probe
 # A 10 MB image is ~13.4 MB as base64 in JSON.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 15 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 11 * 1024 * 1024
-SOURCE_RETENTION_DAYS = float(os.environ.get("SOURCE_RETENTION_DAYS", "7"))  # then the worker deletes sources
-READYZ_CACHE_SECONDS = float(os.environ.get("READYZ_CACHE_SECONDS", "3"))
-READYZ_WRITE_PROBE = env_bool("READYZ_WRITE_PROBE", False)  # else only staff get the storage write probe
-WS_ACCESS_RECHECK_SECONDS = float(os.environ.get("WS_ACCESS_RECHECK_SECONDS", "2"))
-TOKEN_MAX_AGE_DAYS = float(os.environ.get("TOKEN_MAX_AGE_DAYS", "90"))  # API tokens expire (0: never)
-MAX_ACTIVE_JOBS_PER_CLIENT = int(os.environ.get("MAX_ACTIVE_JOBS_PER_CLIENT", "20"))
-GENERATE_RATE = os.environ.get("GENERATE_RATE", "60/minute")  # per user, on the shared cache
-PROGRESS_SAVE_INTERVAL = float(os.environ.get("PROGRESS_SAVE_INTERVAL", "0.25"))  # seconds, per job
 
+# The project's own API defaults (the health views); the apps declare their own policies.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "tenancy.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
-    "PAGE_SIZE": 20,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
-    "DEFAULT_THROTTLE_RATES": {"generate": GENERATE_RATE},
-    "EXCEPTION_HANDLER": "image_to_video.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "AIrWAVE Image-to-Video",
@@ -326,7 +307,7 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
-    "PREPROCESSING_HOOKS": ["airwave.schema.drop_slash_twins"],
+    "PREPROCESSING_HOOKS": ["image_to_video.schema.drop_optional_slash"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -337,7 +318,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "filters": {
         "job_id": {"()": "image_to_video.logs.JobIdFilter"},
-        "scrub_query": {"()": "image_to_video.logs.ScrubQueryString"},
     },
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s job=%(job_id)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["job_id"]}},
@@ -345,7 +325,7 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "botocore": {"level": "WARNING"},
-        # uvicorn's access log, without query strings (tokens and tickets never reach a log)
-        "uvicorn.access": {"handlers": ["console"], "filters": ["scrub_query"], "propagate": False, "level": "INFO"},
+        # uvicorn's access log (the apps take the query strings out: tokens and tickets never reach a log)
+        "uvicorn.access": {"handlers": ["console"], "propagate": False, "level": "INFO"},
     },
 }

@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from tenancy.users import user_search_fields
+
 from .models import Asset, Category, Tag
 
 
@@ -7,7 +9,7 @@ from .models import Asset, Category, Tag
 class AssetAdmin(admin.ModelAdmin):
     list_display = ["name", "client", "user", "content_type", "size", "created_at"]
     list_filter = ["client", "content_type", "tags", "categories"]
-    search_fields = ["name", "id", "metadata__jobId", "user__username"]
+    search_fields = ["name", "id", "metadata__jobId"]
     readonly_fields = [
         "id",
         "client",
@@ -23,6 +25,9 @@ class AssetAdmin(admin.ModelAdmin):
         "created_at",
     ]
     filter_horizontal = ["tags", "categories"]
+
+    def get_search_fields(self, request):
+        return [*self.search_fields, *user_search_fields()]  # whatever the host's user model calls its key
 
 
 admin.site.register(Tag, search_fields=["name"])

@@ -1,17 +1,63 @@
-from django.http import Http404
-from rest_framework import viewsets
-from rest_framework.exceptions import ValidationError
+"""The asset library's API. Every view declares its own policy: the host's REST_FRAMEWORK defaults change
+nothing here (authentication, permissions, pagination, filters, renderers, the exception handler)."""
 
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import FileResponse, Http404
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import extend_schema
+from rest_framework import viewsets
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.exceptions import ValidationError
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import JSONRenderer
+from rest_framework.views import APIView
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from tenancy.authentication import ExpiringTokenAuthentication
+
+from .conf import get_config
 from .filters import AssetFilter
 from .selectors import assets_visible_to
 from .serializers import AssetOut
 
 
-class AssetViewSet(viewsets.ReadOnlyModelViewSet):
+class AssetPagination(PageNumberPagination):
+    page_size_query_param = "pageSize"
+    max_page_size = 100
+
+    def get_page_size(self, request):
+        self.page_size = get_config().PAGE_SIZE
+        return super().get_page_size(request)
+
+
+class AssetApiPolicy:
+    authentication_classes: list[Any] = [ExpiringTokenAuthentication, SessionAuthentication]
+    permission_classes: list[Any] = [IsAuthenticated]
+    throttle_classes: list[Any] = []
+    renderer_classes: list[Any] = [JSONRenderer]
+    parser_classes: list[Any] = [JSONParser]
+    content_negotiation_class = DefaultContentNegotiation
+    versioning_class = None
+    schema = AutoSchema()
+
+    def get_exception_handler(self):
+        return drf_exception_handler
+
+
+class AssetViewSet(AssetApiPolicy, viewsets.ReadOnlyModelViewSet):
     """The caller's clients' assets; anything else is not found."""
 
     serializer_class = AssetOut
     filterset_class = AssetFilter
+    filter_backends = [DjangoFilterBackend]
+    pagination_class = AssetPagination
     lookup_url_kwarg = "assetId"
 
     def get_queryset(self):
@@ -22,3 +68,30 @@ class AssetViewSet(viewsets.ReadOnlyModelViewSet):
             return super().get_object()
         except (ValidationError, ValueError):
             raise Http404 from None
+
+
+class AssetFileView(AssetApiPolicy, APIView):
+    """An asset's video or poster from the apps' private storage, to members of its client only
+    (on S3 the API hands out presigned URLs instead, but this works there too)."""
+
+    part = "file"
+
+    @extend_schema(exclude=True)
+    def get(self, request, assetId):
+        try:
+            asset = assets_visible_to(request.user).filter(pk=assetId).first()
+        except (ValidationError, ValueError):
+            asset = None
+        field = getattr(asset, self.part, None) if asset is not None else None
+        if not field:
+            raise Http404
+        try:
+            handle = field.storage.open(field.name, "rb")
+        except FileNotFoundError:
+            raise Http404 from None
+        content_type = asset.content_type if self.part == "file" else "image/jpeg"
+        filename = (field.name or "").rsplit("/", 1)[-1]
+        response = FileResponse(handle, content_type=content_type, as_attachment=False, filename=filename)
+        response["Cache-Control"] = "private, max-age=300"
+        response["X-Content-Type-Options"] = "nosniff"
+        return response

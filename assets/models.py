@@ -9,6 +9,9 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
+
+from .storage import get_files_storage, presigned_url
 
 
 class Tag(models.Model):
@@ -43,7 +46,7 @@ class Asset(models.Model):
         unique=True,
         help_text="What the asset was made from, e.g. 'image_to_video.job:<id>': one asset per origin.",
     )
-    file = models.FileField(max_length=500)
+    file = models.FileField(max_length=500, storage=get_files_storage)
     name = models.CharField(max_length=255)
     content_type = models.CharField(max_length=100)
     size = models.PositiveBigIntegerField()
@@ -54,7 +57,9 @@ class Asset(models.Model):
     frame_count = models.PositiveIntegerField(null=True, blank=True)
     codec = models.CharField(max_length=40, blank=True, default="")
     bitrate = models.PositiveBigIntegerField(null=True, blank=True, help_text="bits per second")
-    poster = models.FileField(max_length=500, blank=True, default="", help_text="A still of the video (JPEG).")
+    poster = models.FileField(
+        max_length=500, blank=True, default="", storage=get_files_storage, help_text="A still of the video (JPEG)."
+    )
     metadata = models.JSONField(default=dict, blank=True)
     tags = models.ManyToManyField(Tag, blank=True, related_name="assets")
     categories = models.ManyToManyField(Category, blank=True, related_name="assets")
@@ -68,9 +73,13 @@ class Asset(models.Model):
         return self.name
 
     def file_url(self) -> str:
-        """A presigned URL on S3, the members-only media URL on local storage."""
-        return self.file.storage.url(self.file.name)
+        """A presigned URL on S3, else the members-only view that serves the file."""
+        return presigned_url(self.file.name or "", self.file.storage) or reverse("assets:asset-file", args=[self.pk])
 
     def poster_url(self) -> str | None:
         """The poster's URL, presigned like the file's; None when the asset has no poster."""
-        return self.poster.storage.url(self.poster.name) if self.poster else None
+        if not self.poster:
+            return None
+        return presigned_url(self.poster.name or "", self.poster.storage) or reverse(
+            "assets:asset-poster", args=[self.pk]
+        )

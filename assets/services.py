@@ -7,12 +7,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 
 from tenancy.models import Client
 
 from .models import Asset, Category, Tag
+from .storage import files_storage
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ def asset_create(
         if existing is not None:
             return existing, False
     try:
-        size = default_storage.size(stored_name)
+        size = files_storage.size(stored_name)
     except Exception as exc:
         raise AssetStoreError(f"{stored_name} is not readable in storage ({type(exc).__name__})") from exc
     try:

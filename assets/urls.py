@@ -1,8 +1,16 @@
-from rest_framework.routers import SimpleRouter
+"""The asset library's API at the host's prefix: the list at the prefix itself, one asset at ``<assetId>``,
+its file and poster (local storage: served to members only) at ``<assetId>/file`` and ``<assetId>/poster``."""
 
-from .api import AssetViewSet
+from django.urls import re_path
 
-router = SimpleRouter()
-router.trailing_slash = "/?"  # the contract's routes have no slash; accept both
-router.register("assets", AssetViewSet, basename="asset")
-urlpatterns = router.urls
+from .api import AssetFileView, AssetViewSet
+
+app_name = "assets"
+ASSET = r"(?P<assetId>[0-9a-fA-F-]{1,64})"
+
+urlpatterns = [
+    re_path(r"^$", AssetViewSet.as_view({"get": "list"}), name="asset-list"),
+    re_path(rf"^{ASSET}/?$", AssetViewSet.as_view({"get": "retrieve"}), name="asset-detail"),
+    re_path(rf"^{ASSET}/file/?$", AssetFileView.as_view(part="file"), name="asset-file"),
+    re_path(rf"^{ASSET}/poster/?$", AssetFileView.as_view(part="poster"), name="asset-poster"),
+]

@@ -1,8 +1,13 @@
 """Job inspection for operators: read-only where editing would break invariants."""
 
 from django.contrib import admin, messages
-from django.urls import reverse
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
 from django.utils.html import format_html
+
+from tenancy.users import user_search_fields
 
 from . import services
 from .filing import AssetStoreError, asset_create_from_job
@@ -35,7 +40,7 @@ class WebhookDeliveryInline(admin.TabularInline):
 
     @admin.display(description="delivery")
     def delivery_link(self, delivery):
-        url = reverse("admin:image_to_video_webhookdelivery_change", args=[delivery.pk])
+        url = reverse(f"{self.admin_site.name}:image_to_video_webhookdelivery_change", args=[delivery.pk])
         return format_html('<a href="{}">{}</a>', url, delivery.webhook_id)
 
 
@@ -85,7 +90,7 @@ class JobAdmin(admin.ModelAdmin):
         "render_seconds",
     ]
     list_filter = ["status", "provider", "client", "motion_type", "output_format"]
-    search_fields = ["id", "provider_task_id", "user__username", "user__email"]
+    search_fields = ["id", "provider_task_id"]
     date_hierarchy = "created_at"
     list_select_related = ["client", "user"]
     inlines = [WebhookEventInline, WebhookDeliveryInline]
@@ -136,6 +141,27 @@ class JobAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def get_search_fields(self, request):
+        return [*self.search_fields, *user_search_fields()]  # whatever the host's user model calls its key
+
+    def get_urls(self):
+        source = path(
+            "<uuid:job_id>/source/", self.admin_site.admin_view(self.source_view), name="image_to_video_job_source"
+        )
+        return [source, *super().get_urls()]
+
+    def source_view(self, request, job_id):
+        """The job's source image, for the job's page: staff who may view jobs only."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        job = get_object_or_404(Job, pk=job_id)
+        if not job.source_image:
+            raise Http404
+        try:
+            return FileResponse(job.source_image.open("rb"), content_type=job.source_content_type or None)
+        except FileNotFoundError:
+            raise Http404 from None
+
     def changelist_view(self, request, extra_context=None):
         """The providers' accounts (Runway credits and limits) above the job list, for operators."""
         for name, provider in PROVIDERS.items():
@@ -160,7 +186,7 @@ class JobAdmin(admin.ModelAdmin):
             return "-"
         return format_html(
             '<img src="{}" style="max-width:360px;max-height:360px" alt="source image">',
-            reverse("admin-job-source", args=[job.pk]),
+            reverse(f"{self.admin_site.name}:image_to_video_job_source", args=[job.pk]),
         )
 
     @admin.display(description="video")
@@ -177,7 +203,8 @@ class JobAdmin(admin.ModelAdmin):
         asset = job.asset
         if asset is None:
             return "-"
-        return format_html('<a href="{}">{}</a>', reverse("admin:assets_asset_change", args=[asset.pk]), asset.name)
+        url = reverse(f"{self.admin_site.name}:assets_asset_change", args=[asset.pk])
+        return format_html('<a href="{}">{}</a>', url, asset.name)
 
     @admin.action(description="Cancel selected jobs", permissions=["change"])
     def cancel_jobs(self, request, queryset):

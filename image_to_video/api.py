@@ -6,11 +6,9 @@ import asyncio
 import functools
 import logging
 import re
-from typing import Any
 
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
-from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -20,42 +18,17 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
-from rest_framework.views import exception_handler as drf_exception_handler
 
 from . import events, selectors, services
+from .conf import get_config
 from .models import FINAL_STATUSES, Job, JobStatus
 from .outputs import BatchOut, DeliveryOut, JobOut, SecretOut
+from .policies import AppApiPolicy
 from .serializers import GenerateRequest, VariantsRequest, WsTicketOut, WsTicketRequest
 from .throttles import GenerateRateThrottle
 from .tickets import TICKET_SECONDS, ticket_issue
 
 log = logging.getLogger(__name__)
-RETRY_AFTER_BUSY = 30  # seconds: about a render or two
-RETRY_AFTER_OUTAGE = 10
-
-
-def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """DRF's handler, plus the services' refusals in HTTP terms, once for every view that creates jobs:
-    a reused Idempotency-Key 409, a client at its limit 429, storage or the database down 503 (each
-    with Retry-After where retrying helps); never a 500."""
-    if isinstance(exc, services.IdempotencyConflict):
-        return Response({"detail": "This Idempotency-Key was used with a different request."}, status=409)
-    if isinstance(exc, services.ClientBusy):
-        return Response(
-            {"detail": f"Too many unfinished jobs: {exc}; no job was made."},
-            status=status.HTTP_429_TOO_MANY_REQUESTS,
-            headers={"Retry-After": str(RETRY_AFTER_BUSY)},
-        )
-    if isinstance(exc, services.StorageUnavailable):
-        return _unavailable("Storage is briefly unavailable, so the image could not be kept; retry shortly.")
-    if isinstance(exc, DatabaseError):
-        log.warning("database unavailable: %s", type(exc).__name__)
-        return _unavailable("The database is briefly unavailable; retry shortly.")
-    return drf_exception_handler(exc, context)
-
-
-def _unavailable(detail: str) -> Response:
-    return Response({"detail": detail}, status=503, headers={"Retry-After": str(RETRY_AFTER_OUTAGE)})
 
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
@@ -67,7 +40,7 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 )
 
 
-class JobViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class JobViewSet(AppApiPolicy, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = JobOut
     lookup_field = "pk"
     lookup_url_kwarg = "jobId"
@@ -85,6 +58,10 @@ class JobViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
 
     def get_throttles(self):
         return [GenerateRateThrottle()] if self.action in ("generate", "variants") else super().get_throttles()
+
+    def body_limit(self) -> int:
+        config = get_config()
+        return config.GENERATE_BODY_LIMIT if self.action in ("generate", "variants") else config.OTHER_BODY_LIMIT
 
     @extend_schema(
         request=GenerateRequest,
@@ -159,7 +136,7 @@ class JobViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
         return Response(DeliveryOut(selectors.deliveries_of(job), many=True).data)
 
 
-class BatchView(APIView):
+class BatchView(AppApiPolicy, APIView):
     """GET /api/image-to-video/batches/<batchId>: the jobs made together by one variants call."""
 
     @extend_schema(responses={200: BatchOut}, summary="A batch of variants")
@@ -170,7 +147,7 @@ class BatchView(APIView):
         return Response({"batchId": str(jobs[0].batch_id), "jobs": JobOut(jobs, many=True).data})
 
 
-class WebhookSecretView(APIView):
+class WebhookSecretView(AppApiPolicy, APIView):
     """POST /api/image-to-video/clients/<clientId>/webhook-secret: a new signing secret, shown once."""
 
     @extend_schema(request=None, responses={200: SecretOut}, summary="Rotate the client's webhook signing secret")
@@ -181,7 +158,7 @@ class WebhookSecretView(APIView):
         return Response({"secret": services.client_secret_rotate(client)}, headers={"Cache-Control": "no-store"})
 
 
-class WsTicketView(APIView):
+class WsTicketView(AppApiPolicy, APIView):
     """A single-use ticket for ``?ticket=`` on the client's WebSocket, valid for 60 seconds."""
 
     @extend_schema(request=WsTicketRequest, responses={200: WsTicketOut}, summary="A WebSocket ticket")
@@ -201,6 +178,14 @@ def _prefer_wait(request: HttpRequest) -> int:
     """N from ``Prefer: wait=N`` (RFC 7240), at most MAX_WAIT; 0 when absent."""
     match = PREFER_WAIT.search(request.headers.get("Prefer", ""))
     return min(MAX_WAIT, int(match.group(1))) if match else 0
+
+
+class _EveryDatabase(frozenset):
+    """For Django's ``_non_atomic_requests``: every alias. The view is async, and Django refuses an async view
+    under a host's ``ATOMIC_REQUESTS`` unless it opts out; the services keep their own transactions."""
+
+    def __contains__(self, alias: object) -> bool:
+        return True
 
 
 @functools.wraps(_generate)
@@ -257,6 +242,7 @@ async def _wait_for_final(job_id: str, client_id: str, seconds: float) -> dict |
             log.debug("group_discard failed", exc_info=True)
 
 
+generate_view._non_atomic_requests = _EveryDatabase()  # type: ignore[attr-defined]
 FINAL_NAMES = frozenset(str(s) for s in FINAL_STATUSES)
 
 

@@ -8,7 +8,6 @@ from uuid import UUID
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.backends.db import SessionStore
 
@@ -17,6 +16,7 @@ from tenancy.models import Client
 from tenancy.selectors import is_member, parse_client_id
 
 from . import events
+from .conf import get_config
 from .outputs import JobOut
 from .selectors import unfinished_jobs
 
@@ -68,7 +68,7 @@ class ClientJobsConsumer(AsyncJsonWebsocketConsumer):
 
     async def _watch_access(self) -> None:
         while True:
-            await asyncio.sleep(settings.WS_ACCESS_RECHECK_SECONDS)
+            await asyncio.sleep(get_config().WS_ACCESS_RECHECK_SECONDS)
             if not await database_sync_to_async(self._still_allowed)():
                 await self.close(code=CLOSE_FORBIDDEN)
                 return

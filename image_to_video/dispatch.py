@@ -24,8 +24,9 @@ from contextlib import contextmanager
 from typing import Any
 
 from celery import current_app
-from django.conf import settings
 from django.db import close_old_connections, connections
+
+from .conf import get_config
 
 log = logging.getLogger(__name__)
 IN_PROCESS_WORKERS = 2
@@ -40,7 +41,26 @@ _periodic: Callable[[], None] | None = None
 
 
 def uses_celery() -> bool:
-    return bool(settings.CELERY_BROKER_URL)
+    """Celery when the config says so, or (``WORKER = "auto"``) when the Celery app has a broker configured."""
+    mode = get_config().WORKER
+    if mode == "auto":
+        return bool(current_app.conf.broker_url)
+    return mode == "celery"
+
+
+def queue_name() -> str:
+    """The queue the apps' tasks go to: the config's, else the Celery app's default queue."""
+    return get_config().QUEUE or str(current_app.conf.task_default_queue)
+
+
+def _task_options() -> dict[str, Any]:
+    config = get_config()
+    options: dict[str, Any] = {"queue": queue_name()}
+    if config.TASK_TIME_LIMIT:
+        options["time_limit"] = config.TASK_TIME_LIMIT
+    if config.TASK_SOFT_TIME_LIMIT:
+        options["soft_time_limit"] = config.TASK_SOFT_TIME_LIMIT
+    return options
 
 
 def is_inline() -> bool:
@@ -74,7 +94,7 @@ def enqueue(task: Any, *args: Any, countdown: float | None = None) -> None:
             time.sleep(countdown)
         task(*args)
     elif uses_celery():
-        task.apply_async(args=args, countdown=countdown, retry=True, retry_policy=PUBLISH_RETRY)
+        task.apply_async(args=args, countdown=countdown, retry=True, retry_policy=PUBLISH_RETRY, **_task_options())
     else:
         name = _name(task)
         with _lock:
@@ -92,7 +112,7 @@ def pending(task: Any) -> int:
     if uses_celery():
         try:
             with current_app.connection_for_read() as conn:
-                _, count, _ = conn.default_channel.queue_declare(queue=settings.CELERY_TASK_DEFAULT_QUEUE, passive=True)
+                _, count, _ = conn.default_channel.queue_declare(queue=queue_name(), passive=True)
                 return int(count)
         except Exception:  # no such queue yet, or the broker is down: assume nothing waits
             return 0
@@ -138,7 +158,7 @@ def set_periodic(work: Callable[[], None]) -> None:
 def _periodic_forever() -> None:
     """The in-process stand-in for Celery beat."""
     stop = threading.Event()
-    while not stop.wait(settings.RECOVER_EVERY):
+    while not stop.wait(get_config().RECOVER_EVERY):
         if _periodic is not None and not uses_celery():  # with a broker, beat does this
             with _lock:
                 _waiting["periodic"] += 1

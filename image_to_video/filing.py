@@ -17,15 +17,15 @@ from pathlib import Path
 from typing import Any
 
 import av
-from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import transaction
 
 from assets.models import Asset
 from assets.services import AssetStoreError, asset_create
+from assets.storage import files_storage
 
 from . import events, logs, metrics
+from .conf import get_config
 from .engine import EngineError
 from .engine.probe import VideoFacts, poster_jpeg, probe_video
 from .models import Job, JobStatus
@@ -111,11 +111,11 @@ def _facts_and_poster(name: str) -> tuple[VideoFacts | None, str]:
     length and no poster; a storage outage is an AssetStoreError (retried).
     """
     poster_name = f"{name.rsplit('.', 1)[0]}.poster.jpg"
-    Path(settings.UPLOAD_DIR).mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=settings.UPLOAD_DIR) as tmp:
+    Path(get_config().UPLOAD_DIR).mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=get_config().UPLOAD_DIR) as tmp:
         local = Path(tmp) / Path(name).name
         try:
-            with default_storage.open(name, "rb") as src, local.open("wb") as dst:
+            with files_storage.open(name, "rb") as src, local.open("wb") as dst:
                 shutil.copyfileobj(src, dst, 1024 * 1024)
         except Exception as exc:
             raise AssetStoreError(f"{name} could not be read from storage ({type(exc).__name__})") from exc
@@ -126,9 +126,9 @@ def _facts_and_poster(name: str) -> tuple[VideoFacts | None, str]:
             log.error("could not probe %s (%s): filed without facts or poster", name, exc)
             return None, ""
     try:
-        if default_storage.exists(poster_name):
-            default_storage.delete(poster_name)  # a retry: the poster of the same video
-        saved = default_storage.save(poster_name, ContentFile(poster))
+        if files_storage.exists(poster_name):
+            files_storage.delete(poster_name)  # a retry: the poster of the same video
+        saved = files_storage.save(poster_name, ContentFile(poster))
     except Exception as exc:
         raise AssetStoreError(f"the poster could not be stored ({type(exc).__name__})") from exc
     return facts, saved

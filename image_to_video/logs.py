@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -20,14 +21,28 @@ def job_context(job_id: Any) -> Iterator[None]:
         _job_id.reset(token)
 
 
+QUERY_STRING = re.compile(r"\?[^\s\"']*")
+# The loggers of the servers a host may run the apps under; their lines carry request paths.
+SERVER_LOGGERS = ("uvicorn.access", "uvicorn.error", "django.server", "daphne.server", "daphne.http_protocol")
+
+
 class ScrubQueryString(logging.Filter):
-    """For uvicorn's access log: the path without its query string (``?token=``, ``?ticket=`` stay out)."""
+    """Request paths without their query strings: ``?token=`` and ``?ticket=`` never reach a log."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple) and len(record.args) >= 3 and isinstance(record.args[2], str):
-            path: str = record.args[2]
-            record.args = (*record.args[:2], path.split("?", 1)[0], *record.args[3:])
+        if isinstance(record.args, tuple) and record.args:
+            record.args = tuple(QUERY_STRING.sub("", a) if isinstance(a, str) else a for a in record.args)
+        elif not record.args and isinstance(record.msg, str):
+            record.msg = QUERY_STRING.sub("", record.msg)
         return True
+
+
+def scrub_server_logs() -> None:
+    """Put the scrubbing filter on the server loggers (the app does this when it loads: hosts need no line)."""
+    for name in SERVER_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, ScrubQueryString) for f in logger.filters):
+            logger.addFilter(ScrubQueryString())
 
 
 class JobIdFilter(logging.Filter):

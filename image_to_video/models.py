@@ -7,6 +7,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from assets.storage import get_files_storage
+
 from .engine import Keyframe, MotionParams
 
 
@@ -77,7 +79,7 @@ class Job(models.Model):
     )
 
     # In the shared storage (S3 when configured): any worker on any host reads it from there.
-    source_image = models.FileField(upload_to=source_path, max_length=300)
+    source_image = models.FileField(upload_to=source_path, max_length=300, storage=get_files_storage)
     source_content_type = models.CharField(max_length=50, default="")
     video_name = models.CharField(
         max_length=500,

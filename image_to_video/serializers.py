@@ -9,7 +9,6 @@ import re
 import threading
 from typing import Any
 
-from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.http import QueryDict
 from drf_spectacular.utils import extend_schema_field
@@ -18,6 +17,7 @@ from rest_framework import serializers
 from tenancy.models import Client
 from tenancy.selectors import clients_of
 
+from .conf import get_config
 from .engine import (
     DIRECTIONS,
     EASES,
@@ -40,7 +40,7 @@ DATA_URI = re.compile(
     r"^data:(?P<type>image/[a-z0-9.+-]+)?(?P<params>(;[a-z0-9=.+-]+)*);base64,(?P<data>.*)$", re.IGNORECASE | re.DOTALL
 )
 # Full decodes in a request are bounded: a small PNG can inflate to 40 megapixels (120+ MB).
-_decodes = threading.BoundedSemaphore(settings.IMAGE_DECODES_AT_ONCE)
+_decodes = threading.BoundedSemaphore(get_config().IMAGE_DECODES_AT_ONCE)
 EXTENSIONS = {"JPEG": "jpg", "MPO": "jpg", "PNG": "png", "WEBP": "webp"}
 
 
@@ -56,7 +56,7 @@ class SourceImageField(serializers.Field):
     }
 
     def to_internal_value(self, value) -> SourceImage:
-        limit = settings.MAX_UPLOAD_BYTES
+        limit = get_config().MAX_UPLOAD_BYTES
         if isinstance(value, UploadedFile):
             if (value.size or 0) > limit:
                 self.fail("too_large", limit=limit // (1024 * 1024))
@@ -80,7 +80,7 @@ class SourceImageField(serializers.Field):
             self.fail("too_large", limit=limit // (1024 * 1024))
         try:
             info = probe_image(data)  # the header: format, size within limits; no pixel decoded
-            if info.format in ("JPEG", "MPO") or info.width * info.height <= settings.VALIDATE_DECODE_PIXELS:
+            if info.format in ("JPEG", "MPO") or info.width * info.height <= get_config().VALIDATE_DECODE_PIXELS:
                 # Decodes every byte (JPEGs at 1/8 scale), catching truncation, a few at a time per process.
                 with _decodes:
                     load_image(data, min_size=(64, 64))
@@ -279,7 +279,7 @@ class GenerateRequest(serializers.Serializer):
             return value  # not known to be private: checked again, and retried, at every delivery
 
     def validate_provider(self, value):
-        value = value or settings.IMAGE_TO_VIDEO_PROVIDER
+        value = value or get_config().PROVIDER
         reason = provider_unavailable_reason(value)
         if reason:
             raise serializers.ValidationError(reason[:1].upper() + reason[1:] + ".")

@@ -13,8 +13,11 @@ from itertools import count
 from typing import Any
 
 from celery import Task, shared_task
-from celery.signals import worker_process_init, worker_ready
+from celery.signals import beat_init, worker_process_init, worker_ready
 from django.db import DatabaseError
+
+from . import dispatch
+from .conf import get_config
 
 log = logging.getLogger(__name__)
 TRANSIENT = (DatabaseError, ConnectionError)
@@ -124,6 +127,29 @@ def retry_webhooks() -> None:
 
     for delivery_id in deliveries_due():
         delivery_attempt(delivery_id)
+
+
+def periodic_entries() -> dict[str, dict[str, Any]]:
+    """The sweeps, as beat schedule entries on the apps' queue."""
+    config = get_config()
+    options = {"queue": dispatch.queue_name()}
+    every = {"recover_jobs": config.RECOVER_EVERY, "retry_webhooks": config.RECOVER_EVERY, "reconcile_assets": 60.0}
+    return {
+        f"image_to_video.{name}": {"task": f"image_to_video.tasks.{name}", "schedule": seconds, "options": options}
+        for name, seconds in every.items()
+    }
+
+
+@beat_init.connect
+def _register_periodic(sender: Any = None, **_: Any) -> None:
+    """Beat (standalone or embedded with ``-B``) learns the sweeps from the apps themselves: the host's Celery
+    app needs no lines, and any scheduler (django-celery-beat's database one too) reads them from
+    ``beat_schedule`` as it starts. A host's own entry of the same name wins."""
+    if sender is None or not get_config().PERIODIC_TASKS:
+        return
+    schedule = sender.app.conf.beat_schedule
+    for name, entry in periodic_entries().items():
+        schedule.setdefault(name, entry)
 
 
 def in_process_sweep() -> None:

@@ -2,22 +2,51 @@
 
 import os
 
-from django.conf import settings
-from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest, multiprocess
 
 from tenancy.selectors import clients_of
 
+from .conf import get_config
 from .engine import DEFAULT_DIRECTION, DIRECTIONS, MOTION_TYPES, OUTPUT_FORMATS
 from .metrics import ServiceCollector
-from .models import Job
 from .providers import PROVIDER_NAMES, provider_unavailable_reason
+from .routing import WEBSOCKET_PREFIX
 from .selectors import jobs_waiting_by_client
+
+SOME_ID = "00000000-0000-0000-0000-000000000000"  # a stand-in the page's script replaces with a real id
+
+
+def _logout_url() -> str | None:
+    """Where the page's Log out button posts: the config's URL (name or path), else the host's "logout" or
+    allauth's "account_logout"; None (no button) when there is none."""
+    configured = get_config().LOGOUT_URL
+    for name in [configured] if configured else ["logout", "account_logout"]:
+        try:
+            return reverse(name)
+        except NoReverseMatch:
+            if configured and "/" in configured:
+                return configured
+    return None
+
+
+def _page_urls() -> dict[str, str]:
+    """The routes the page's script calls, wherever the host mounted the apps."""
+    return {
+        "generate": reverse("image_to_video:job-generate"),
+        "job": reverse("image_to_video:job-detail", kwargs={"jobId": SOME_ID}),
+        "cancel": reverse("image_to_video:job-cancel", kwargs={"jobId": SOME_ID}),
+        "clientJobs": reverse("image_to_video:job-client", kwargs={"clientId": SOME_ID}),
+        "wsTicket": reverse("image_to_video:ws-ticket"),
+        "assets": reverse("assets:asset-list"),
+        "asset": reverse("assets:asset-detail", kwargs={"assetId": SOME_ID}),
+        "socket": f"{WEBSOCKET_PREFIX}{SOME_ID}/",
+        "someId": SOME_ID,
+    }
 
 
 @login_required
@@ -30,10 +59,12 @@ def index(request):
         {
             "clients": clients,
             "providers": providers,
-            "default_provider": settings.IMAGE_TO_VIDEO_PROVIDER,
+            "default_provider": get_config().PROVIDER,
             "motion_types": MOTION_TYPES,
             "output_formats": OUTPUT_FORMATS,
+            "logout_url": _logout_url(),
             "config": {
+                "urls": _page_urls(),
                 "directions": DIRECTIONS,
                 "defaults": DEFAULT_DIRECTION,
                 "clients": [{"id": str(c.pk), "name": c.name} for c in clients],
@@ -54,17 +85,3 @@ def metrics(request: HttpRequest) -> HttpResponse:
     service.register(ServiceCollector(jobs_waiting_by_client))
     body = generate_latest(counted) + generate_latest(service)
     return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)
-
-
-@staff_member_required
-def admin_job_source(request, job_id):
-    """The job's source image, for the admin's job page: staff who may view jobs only."""
-    if not request.user.has_perm("image_to_video.view_job"):
-        raise PermissionDenied
-    job = get_object_or_404(Job, pk=job_id)
-    if not job.source_image:
-        raise Http404
-    try:
-        return FileResponse(job.source_image.open("rb"), content_type=job.source_content_type or None)
-    except FileNotFoundError:
-        raise Http404 from None

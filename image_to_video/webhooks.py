@@ -22,6 +22,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import dispatch, tasks
+from .conf import get_config
+from .policies import AppApiPolicy
 from .providers import provider_class
 from .providers.base import WebhookNotConfigured, WebhookRejected
 from .services.webhook_events import webhook_event_record
@@ -33,13 +35,14 @@ SIGNATURE_HEADERS = [
 ]
 
 
-class ProviderWebhookView(APIView):
+class ProviderWebhookView(AppApiPolicy, APIView):
     """POST a provider's task object, signed; ``provider`` names whose (``as_view(provider=…)``)."""
 
     authentication_classes = []
     permission_classes = [AllowAny]
     parser_classes = []
     provider = "runway"
+    body_limit = staticmethod(lambda: get_config().WEBHOOK_BODY_LIMIT)
 
     @extend_schema(
         request=OpenApiTypes.OBJECT,

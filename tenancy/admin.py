@@ -6,7 +6,7 @@ from .models import Client, Membership
 class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
-    autocomplete_fields = ["user"]
+    raw_id_fields = ["user"]  # the host's user admin need not be searchable
 
 
 @admin.register(Client)

@@ -1,4 +1,5 @@
-"""API tokens that expire: DRF's TokenAuthentication, refusing tokens older than TOKEN_MAX_AGE_DAYS.
+"""API tokens that expire: DRF's TokenAuthentication on the apps' own token model, refusing tokens older
+than TOKEN_MAX_AGE_DAYS.
 
 ``manage.py rotate_token USER`` replaces a user's token at any time.
 """
@@ -8,20 +9,23 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
-from rest_framework.authtoken.models import Token
+
+from .conf import token_max_age_days
+from .models import ApiToken
 
 
-def token_is_current(token: Token) -> bool:
-    max_age = settings.TOKEN_MAX_AGE_DAYS
+def token_is_current(token: ApiToken) -> bool:
+    max_age = token_max_age_days()
     return not max_age or token.created >= timezone.now() - timedelta(days=max_age)
 
 
 class ExpiringTokenAuthentication(TokenAuthentication):
-    def authenticate_credentials(self, key: str) -> tuple[Any, Token]:
+    model = ApiToken
+
+    def authenticate_credentials(self, key: str) -> tuple[Any, ApiToken]:
         user, token = super().authenticate_credentials(key)
         if not token_is_current(token):
             raise exceptions.AuthenticationFailed("Token expired; ask for a new one (manage.py rotate_token).")
@@ -30,7 +34,7 @@ class ExpiringTokenAuthentication(TokenAuthentication):
 
 def user_for_token(key: str) -> Any:
     """The active user of a current token, or None (for WebSockets' ``?token=``)."""
-    token = Token.objects.select_related("user").filter(key=key).first()
+    token = ApiToken.objects.select_related("user").filter(key=key).first()
     if token is None or not token.user.is_active or not token_is_current(token):
         return None
     return token.user

@@ -63,10 +63,9 @@ class Tenant:
 @pytest.fixture
 def make_tenant(db):
     from django.contrib.auth import get_user_model
-    from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
 
-    from tenancy.models import Client, Membership
+    from tenancy.models import ApiToken, Client, Membership
 
     made = {"n": 0}
 
@@ -75,7 +74,7 @@ def make_tenant(db):
         client = client or Client.objects.create(name=name or f"Client {made['n']} {time.monotonic_ns()}")
         user = user or get_user_model().objects.create_user(f"user{made['n']}-{time.monotonic_ns()}", password="pw")
         Membership.objects.get_or_create(client=client, user=user)
-        token, _ = Token.objects.get_or_create(user=user)
+        token = ApiToken.objects.filter(user=user).first() or ApiToken.issue(user)
         api = APIClient()
         api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
         return Tenant(client=client, user=user, token=token.key, api=api)
@@ -142,9 +141,19 @@ def bucket_keys(s3, prefix: str = "") -> list[str]:
 
 
 @pytest.fixture
-def in_process(settings, transactional_db):
+def app_settings(settings):
+    """Overrides the apps' config (``settings.IMAGE_TO_VIDEO``) for one test: ``app_settings(NAME=value)``."""
+
+    def override(**names):
+        settings.IMAGE_TO_VIDEO = {**settings.IMAGE_TO_VIDEO, **names}
+
+    return override
+
+
+@pytest.fixture
+def in_process(app_settings, transactional_db):
     """Jobs run on the in-process worker threads (no broker), against committed data."""
-    settings.CELERY_BROKER_URL = None
+    app_settings(WORKER="in-process")
     yield
     from image_to_video import dispatch
 
@@ -172,9 +181,9 @@ def _has_asset(job) -> bool:
 
 def upload_files() -> list[Path]:
     """Every file under UPLOAD_DIR (sources and renders)."""
-    from django.conf import settings
+    from image_to_video.conf import get_config
 
-    root = Path(settings.UPLOAD_DIR)
+    root = get_config().UPLOAD_DIR
     return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
 
 
@@ -183,6 +192,8 @@ def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
     """A real `celery -A airwave worker` process on the test database and Redis broker."""
     from django.conf import settings
     from django.db import connection
+
+    from image_to_video.dispatch import queue_name
 
     if not settings.CELERY_BROKER_URL:
         pytest.skip("no broker configured (run through make test)")
@@ -199,7 +210,7 @@ def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
                 "airwave",
                 "worker",
                 "-Q",
-                settings.CELERY_TASK_DEFAULT_QUEUE,
+                queue_name(),
                 "--pool",
                 "solo",
                 "-l",

@@ -21,10 +21,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import requests
-from django.conf import settings
-from django.core.files.storage import default_storage
+
+from assets.storage import presigned_url
 
 from .. import metrics
+from ..conf import get_config
 from ..engine.fit import fit_video
 from . import downloads
 from .base import ProviderError, ProviderState, ProviderUpdate, StartOutcome, VideoProvider
@@ -218,9 +219,9 @@ class RunwayClient:
                     self.downloads,
                     url,
                     dest,
-                    prefixes=settings.RUNWAY_OUTPUT_URL_PREFIXES,
+                    prefixes=get_config().RUNWAY_OUTPUT_URL_PREFIXES,
                     max_bytes=max_bytes,
-                    deadline_seconds=settings.RUNWAY_DOWNLOAD_DEADLINE,
+                    deadline_seconds=get_config().RUNWAY_DOWNLOAD_DEADLINE,
                     timeout=self.timeout,
                 )
             except downloads.DownloadRefused as exc:
@@ -348,7 +349,7 @@ class RunwayProvider(VideoProvider):
 
     @classmethod
     def unavailable_reason(cls) -> str | None:
-        if not settings.RUNWAY_API_KEY:
+        if not get_config().RUNWAY_API_KEY:
             return "the runway provider is not configured (RUNWAY_API_KEY is not set)"
         return None
 
@@ -358,13 +359,13 @@ class RunwayProvider(VideoProvider):
         if reason:
             raise ProviderError(reason, code="runway_not_configured")
         client = _pooled_client(
-            settings.RUNWAY_API_KEY,
-            settings.RUNWAY_API_URL,
-            tuple(settings.RUNWAY_TIMEOUT),
-            settings.RUNWAY_MAX_RETRIES,
-            settings.RUNWAY_BACKOFF,
+            get_config().RUNWAY_API_KEY,
+            get_config().RUNWAY_API_URL,
+            tuple(get_config().RUNWAY_TIMEOUT),
+            get_config().RUNWAY_MAX_RETRIES,
+            get_config().RUNWAY_BACKOFF,
         )
-        return cls(client, settings.RUNWAY_MODEL)
+        return cls(client, get_config().RUNWAY_MODEL)
 
     def build_request(self, job: Job, source: Path) -> tuple[dict[str, Any], dict[str, Any]]:
         """The payload to send, and what to record of it (no image bytes, no signatures)."""
@@ -403,8 +404,8 @@ class RunwayProvider(VideoProvider):
     @staticmethod
     def _presigned_source_url(job: Job) -> str:
         """The stored source itself, presigned (no copy is made, so nothing is left to delete)."""
-        url = default_storage.url(job.source_image.name or "")
-        if not url.startswith("https://") and not url.startswith("http://"):
+        url = presigned_url(job.source_image.name or "", job.source_image.storage)
+        if url is None:
             raise ProviderError("images over 5 MB need S3 storage to reach Runway", code="runway_image_too_large")
         return url
 
@@ -431,7 +432,7 @@ class RunwayProvider(VideoProvider):
         """Download the output and fit it to the job's frame, length and format."""
         if not update.output_url:
             raise ProviderError("Runway reported success without an output video", code="runway_no_output")
-        with tempfile.TemporaryDirectory(dir=settings.UPLOAD_DIR) as tmp:
+        with tempfile.TemporaryDirectory(dir=get_config().UPLOAD_DIR) as tmp:
             try:
                 raw = self.client.download(update.output_url, Path(tmp) / "runway.mp4")
             except ProviderError as exc:
@@ -455,7 +456,9 @@ class RunwayProvider(VideoProvider):
 
     @classmethod
     def falls_back(cls, code: str) -> bool:
-        return settings.RUNWAY_FALLBACK == "local" and (code in FALLBACK_CODES or code.startswith("runway_internal"))
+        return get_config().RUNWAY_FALLBACK == "local" and (
+            code in FALLBACK_CODES or code.startswith("runway_internal")
+        )
 
     @classmethod
     def status_detail(cls) -> dict[str, Any]:
@@ -479,7 +482,7 @@ class RunwayProvider(VideoProvider):
 
     @classmethod
     def webhook_secret(cls) -> str | None:
-        return settings.RUNWAY_WEBHOOK_SECRET
+        return get_config().RUNWAY_WEBHOOK_SECRET
 
     @classmethod
     def parse_webhook(cls, body: Any) -> ProviderUpdate:

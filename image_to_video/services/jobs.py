@@ -18,7 +18,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, models, transaction
@@ -28,6 +27,7 @@ from django.utils import timezone
 from tenancy.models import Client
 
 from .. import dispatch, events, metrics, tasks
+from ..conf import get_config
 from ..engine import DEFAULT_DIRECTION, Keyframe, MotionParams
 from ..models import ALLOWED_TRANSITIONS, FINAL_STATUSES, Job, JobStatus
 from ..providers import get_provider, provider_class
@@ -191,7 +191,7 @@ def job_create(
 
 def _check_active_limit(client: Client) -> None:
     """Raise ClientBusy at the limit; the client's row lock makes concurrent submits count one by one."""
-    limit = settings.MAX_ACTIVE_JOBS_PER_CLIENT
+    limit = get_config().MAX_ACTIVE_JOBS_PER_CLIENT
     Client.objects.select_for_update().filter(pk=client.pk).first()
     if Job.objects.filter(client=client).exclude(status__in=FINAL_STATUSES).count() >= limit:
         raise ClientBusy(limit)
@@ -312,7 +312,7 @@ OUTBOUND_EVENTS: dict[str, str] = {
 
 
 def lease_deadline() -> datetime:
-    return timezone.now() + timedelta(seconds=settings.JOB_LEASE_SECONDS)
+    return timezone.now() + timedelta(seconds=get_config().JOB_LEASE_SECONDS)
 
 
 def job_start(job_id: Any = None) -> Job | None:

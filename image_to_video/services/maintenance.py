@@ -12,10 +12,10 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.conf import settings
 from django.utils import timezone
 
 from .. import dispatch, metrics, tasks
+from ..conf import get_config
 from ..models import FINAL_STATUSES, Job, JobStatus
 from .jobs import queue_run, transition
 from .provider_updates import schedule_poll
@@ -62,7 +62,7 @@ def _send_missing_turns() -> int:
     queued = Job.objects.filter(status=JobStatus.QUEUED)
     waiting = queued.count()
     missing = waiting - dispatch.pending(tasks.run_next_job)
-    stale = timezone.now() - timedelta(seconds=3 * settings.RECOVER_EVERY)
+    stale = timezone.now() - timedelta(seconds=3 * get_config().RECOVER_EVERY)
     if missing <= 0 and queued.filter(updated_at__lt=stale).exists():
         missing = 1
     for _ in range(max(0, missing)):
@@ -74,7 +74,7 @@ def _send_missing_turns() -> int:
 
 def job_sources_prune(*, older_than_days: float | None = None) -> int:
     """Delete the source images of jobs that finished long ago (kept meanwhile for retries)."""
-    days = settings.SOURCE_RETENTION_DAYS if older_than_days is None else older_than_days
+    days = get_config().SOURCE_RETENTION_DAYS if older_than_days is None else older_than_days
     cutoff = timezone.now() - timedelta(days=days)
     pruned = 0
     old = Job.objects.filter(status__in=FINAL_STATUSES, completed_at__lt=cutoff).exclude(source_image="")

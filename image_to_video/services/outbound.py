@@ -25,7 +25,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
@@ -35,6 +34,7 @@ from assets.serializers import AssetOut
 from tenancy.models import Client
 
 from .. import dispatch, tasks
+from ..conf import get_config
 from ..models import Job, WebhookDelivery
 from ..netcheck import non_public_addresses
 from ..outputs import JobOut
@@ -73,7 +73,7 @@ def client_secret_rotate(client: Client) -> str:
 
 def check_webhook_url(url: str) -> str:
     """The URL if it may be called now; raises WebhookRefused naming why not, or WebhookUnresolved."""
-    allow_private = settings.OUTBOUND_WEBHOOK_ALLOW_PRIVATE
+    allow_private = get_config().OUTBOUND_WEBHOOK_ALLOW_PRIVATE
     parts = urlsplit(url)
     if parts.scheme != "https" and not (allow_private and parts.scheme == "http"):
         raise WebhookRefused("must be an https:// URL")
@@ -133,7 +133,7 @@ def deliveries_create(job: Job, event: str, *, asset: Asset | None = None) -> We
 
 
 def _retry_at(delivery: WebhookDelivery, now: datetime) -> datetime | None:
-    gap = min(MAX_RETRY_GAP, settings.OUTBOUND_WEBHOOK_FIRST_RETRY * 2 ** max(0, delivery.attempts - 1))
+    gap = min(MAX_RETRY_GAP, get_config().OUTBOUND_WEBHOOK_FIRST_RETRY * 2 ** max(0, delivery.attempts - 1))
     at = now + timedelta(seconds=gap)
     return at if at - delivery.created_at <= GIVE_UP_AFTER else None
 

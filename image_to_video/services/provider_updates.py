@@ -6,11 +6,11 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
 from .. import dispatch, events, tasks
+from ..conf import get_config
 from ..engine import EngineError
 from ..models import Job, JobStatus
 from ..providers import ProviderError, ProviderUpdate, get_provider
@@ -24,7 +24,7 @@ RESULT_CLAIM_TIMEOUT = 15 * 60  # seconds after which a crashed fetch may be cla
 
 def poll_interval(attempt: int) -> float:
     """A few seconds at first, slower later."""
-    first, then, later = settings.RUNWAY_POLL_INTERVALS
+    first, then, later = get_config().RUNWAY_POLL_INTERVALS
     return first if attempt < 5 else then if attempt < 20 else later
 
 
@@ -32,7 +32,7 @@ def schedule_poll(job_id: Any, attempt: int) -> None:
     """Poll again after the attempt's interval; the job's lease covers the wait, so that a poll lost
     with a crashed worker is sent again by the recovery sweep."""
     delay = poll_interval(attempt)
-    lease = timezone.now() + timedelta(seconds=delay + settings.JOB_LEASE_SECONDS)
+    lease = timezone.now() + timedelta(seconds=delay + get_config().JOB_LEASE_SECONDS)
     Job.objects.filter(pk=job_id, status__in=(JobStatus.QUEUED, JobStatus.PROCESSING)).update(lease_expires_at=lease)
     dispatch.enqueue(tasks.poll_job, str(job_id), attempt, countdown=delay)
 
@@ -43,13 +43,13 @@ def job_poll(job_id: Any, attempt: int = 0) -> Job | None:
     if job is None or job.is_final or not job.provider_task_id:
         return job
     started = job.started_at or job.created_at
-    if (timezone.now() - started).total_seconds() > settings.RUNWAY_POLL_DEADLINE:
+    if (timezone.now() - started).total_seconds() > get_config().RUNWAY_POLL_DEADLINE:
         # Stop the provider's task first, so a job seen as failed has no task still running.
         try:
             get_provider(job.provider).cancel(job)
         except Exception:
             log.warning("could not cancel the timed-out task of job %s", job.pk, exc_info=True)
-        minutes = settings.RUNWAY_POLL_DEADLINE / 60
+        minutes = get_config().RUNWAY_POLL_DEADLINE / 60
         job_provider_failed(
             job.pk, code="provider_timeout", message=f"{job.provider} did not finish within {minutes:g} minutes"
         )

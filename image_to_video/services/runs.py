@@ -8,11 +8,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.db import DatabaseError, close_old_connections
 from django.utils import timezone
 
 from .. import dispatch, logs, metrics
+from ..conf import get_config
 from ..engine import EngineError, RenderCanceled
 from ..models import Job
 from ..providers import ProviderError, get_provider
@@ -36,7 +36,7 @@ class ProgressReporter:
         self, job_id: Any, *, interval: float | None = None, extra: Callable[[float], None] | None = None
     ) -> None:
         self.job_id = job_id
-        self.interval = settings.PROGRESS_SAVE_INTERVAL if interval is None else interval
+        self.interval = get_config().PROGRESS_SAVE_INTERVAL if interval is None else interval
         self.extra = extra
         self._last_save = 0.0
         self._last_check = 0.0

@@ -15,10 +15,11 @@ import shutil
 import time
 from pathlib import Path
 
-from django.conf import settings
 from django.core.files import File
-from django.core.files.storage import default_storage
 
+from assets.storage import files_storage
+
+from ..conf import get_config
 from ..models import Job
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,7 @@ class StorageUnavailable(Exception):
 
 
 def scratch_dir(kind: str) -> Path:
-    path = Path(settings.UPLOAD_DIR) / kind
+    path = Path(get_config().UPLOAD_DIR) / kind
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -51,7 +52,7 @@ def fetch_source(job: Job) -> Path:
     name = job.source_image.name or ""
     local = scratch_dir("sources") / f"{job.pk}{Path(name).suffix}"
     try:
-        with default_storage.open(name, "rb") as src, local.open("wb") as out:
+        with files_storage.open(name, "rb") as src, local.open("wb") as out:
             shutil.copyfileobj(src, out, 1024 * 1024)
     except Exception as exc:
         local.unlink(missing_ok=True)
@@ -71,10 +72,10 @@ def store_video(job: Job, path: Path) -> str:
     """Put a finished video in the shared storage under :func:`video_name`; returns the name."""
     name = video_name(job)
     try:
-        if default_storage.exists(name):
-            default_storage.delete(name)  # a leftover of an interrupted attempt: the name must stay as planned
+        if files_storage.exists(name):
+            files_storage.delete(name)  # a leftover of an interrupted attempt: the name must stay as planned
         with path.open("rb") as fh:
-            stored = default_storage.save(name, File(fh, name=path.name))
+            stored = files_storage.save(name, File(fh, name=path.name))
     except Exception as exc:
         raise StorageUnavailable(f"the video could not be stored ({type(exc).__name__}: {exc})") from exc
     return stored
@@ -82,14 +83,14 @@ def store_video(job: Job, path: Path) -> str:
 
 def delete_stored(name: str) -> None:
     try:
-        default_storage.delete(name)
+        files_storage.delete(name)
     except Exception:  # an orphan costs bytes, never correctness
         log.warning("could not delete %s from storage", name, exc_info=True)
 
 
 def stored_video_exists(name: str) -> bool:
     try:
-        return bool(name) and default_storage.exists(name)
+        return bool(name) and files_storage.exists(name)
     except Exception as exc:
         raise StorageUnavailable(f"storage did not answer ({type(exc).__name__})") from exc
 
@@ -112,7 +113,7 @@ def sweep(*, now: float | None = None) -> int:
     """Delete what crashed renders left here: stale ``.partial-*`` files, old sources and renders."""
     now = time.time() if now is None else now
     removed = 0
-    root = Path(settings.UPLOAD_DIR)
+    root = Path(get_config().UPLOAD_DIR)
     for kind in ("renders", "sources"):
         folder = root / kind
         if not folder.is_dir():
@@ -123,7 +124,7 @@ def sweep(*, now: float | None = None) -> int:
             except FileNotFoundError:
                 continue
             if path.name.startswith(".partial-"):
-                limit = 0 if _writer_is_dead(path.name) else settings.SCRATCH_STALE_PARTIAL_SECONDS
+                limit = 0 if _writer_is_dead(path.name) else get_config().SCRATCH_STALE_PARTIAL_SECONDS
             else:
                 limit = STALE_SOURCE_SECONDS if kind == "sources" else STALE_RENDER_SECONDS
             if path.is_file() and age > limit:

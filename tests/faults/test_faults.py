@@ -17,11 +17,11 @@ from statistics import median
 
 import pytest
 import requests
-from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.db import connection
 
 from assets.models import Asset
+from assets.storage import files_storage as default_storage
 from image_to_video.models import Job
 from tests.conftest import generate_body
 from tests.faults.cluster import Cluster, Host, wait_until

@@ -20,21 +20,21 @@ def runway_video(tmp_path_factory):
 
 
 @pytest.fixture
-def runway(settings, runway_video):
+def runway(settings, runway_video, app_settings):
     fake = FakeRunway(video=runway_video).start()
-    settings.RUNWAY_API_KEY = fake.key
-    settings.RUNWAY_API_URL = fake.url
-    settings.RUNWAY_OUTPUT_URL_PREFIXES = [f"{fake.url}/outputs/"]
-    settings.RUNWAY_POLL_INTERVALS = (0.05, 0.1, 0.2)
-    settings.RUNWAY_BACKOFF = 0.01
-    settings.RUNWAY_TIMEOUT = (2.0, 1.0)
+    app_settings(RUNWAY_API_KEY=fake.key)
+    app_settings(RUNWAY_API_URL=fake.url)
+    app_settings(RUNWAY_OUTPUT_URL_PREFIXES=[f"{fake.url}/outputs/"])
+    app_settings(RUNWAY_POLL_INTERVALS=(0.05, 0.1, 0.2))
+    app_settings(RUNWAY_BACKOFF=0.01)
+    app_settings(RUNWAY_TIMEOUT=(2.0, 1.0))
     yield fake
     fake.stop()
 
 
 @pytest.fixture
-def webhook_secret(settings):
-    settings.RUNWAY_WEBHOOK_SECRET = "whsec_" + base64.b64encode(os.urandom(24)).decode()
+def webhook_secret(settings, app_settings):
+    app_settings(RUNWAY_WEBHOOK_SECRET="whsec_" + base64.b64encode(os.urandom(24)).decode())
     return settings.RUNWAY_WEBHOOK_SECRET
 
 

@@ -7,9 +7,9 @@ from urllib.parse import parse_qs, urlparse, urlunparse
 import pytest
 import requests
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 
 from assets.models import Asset, Category, Tag
+from assets.storage import files_storage as default_storage
 
 from .factories import make_job
 

@@ -30,7 +30,7 @@ def test_post_poll_download_on_embedded_defaults(embedded_server):
             break
         time.sleep(0.2)
     assert job["status"] == "completed" and job["assetId"], job
-    assert job["videoUrl"].startswith("/media/")
+    assert job["videoUrl"] == f"/api/assets/{job['assetId']}/file"
     video = requests.get(base + job["videoUrl"], headers=auth, timeout=10)
     assert video.status_code == 200 and video.headers["Content-Type"] == "video/mp4"
     path = ROOT / "var" / "embedded-test.mp4"

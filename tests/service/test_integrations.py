@@ -70,9 +70,9 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver(settings):
-    settings.OUTBOUND_WEBHOOK_ALLOW_PRIVATE = True
-    settings.OUTBOUND_WEBHOOK_FIRST_RETRY = 0.2
+def receiver(settings, app_settings):
+    app_settings(OUTBOUND_WEBHOOK_ALLOW_PRIVATE=True)
+    app_settings(OUTBOUND_WEBHOOK_FIRST_RETRY=0.2)
     receiver = Receiver().start()
     yield receiver
     receiver.server.shutdown()
@@ -178,18 +178,18 @@ def test_progress_events_are_sent_when_asked_at_most_every_half_second(in_proces
         "https://user:pw@example.com/hook",
     ],
 )
-def test_private_and_non_https_targets_are_refused_at_submit(tenant, settings, url):
-    settings.OUTBOUND_WEBHOOK_ALLOW_PRIVATE = False
+def test_private_and_non_https_targets_are_refused_at_submit(tenant, settings, url, app_settings):
+    app_settings(OUTBOUND_WEBHOOK_ALLOW_PRIVATE=False)
     before = Job.objects.count(), len(upload_files())
     response = tenant.api.post(GENERATE, generate_body(webhook=url), format="json")
     assert response.status_code == 400 and "webhook" in response.json(), response.json()
     assert (Job.objects.count(), len(upload_files())) == before
 
 
-def test_a_host_that_does_not_resolve_is_accepted_and_retried(in_process, tenant, s3, settings):
+def test_a_host_that_does_not_resolve_is_accepted_and_retried(in_process, tenant, s3, settings, app_settings):
     """DNS failing is not a refusal: the job is made, and each attempt resolves (and checks) again."""
-    settings.OUTBOUND_WEBHOOK_ALLOW_PRIVATE = False
-    settings.OUTBOUND_WEBHOOK_FIRST_RETRY = 30
+    app_settings(OUTBOUND_WEBHOOK_ALLOW_PRIVATE=False)
+    app_settings(OUTBOUND_WEBHOOK_FIRST_RETRY=30)
     response = tenant.api.post(GENERATE, generate_body(webhook="https://hooks.airwave.invalid/x"), format="json")
     assert response.status_code == 202, response.json()
     job = wait_for_job(response.json()["jobId"])
@@ -202,9 +202,9 @@ def test_a_host_that_does_not_resolve_is_accepted_and_retried(in_process, tenant
     assert tried and all("does not resolve" in d.last_error and d.next_retry_at for d in tried)
 
 
-def test_a_target_that_turns_private_is_refused_at_delivery(in_process, tenant, s3, receiver, settings):
+def test_a_target_that_turns_private_is_refused_at_delivery(in_process, tenant, s3, receiver, settings, app_settings):
     response = tenant.api.post(GENERATE, generate_body(webhook=receiver.url), format="json")
-    settings.OUTBOUND_WEBHOOK_ALLOW_PRIVATE = False  # as if the name now resolved to a private address
+    app_settings(OUTBOUND_WEBHOOK_ALLOW_PRIVATE=False)  # as if the name now resolved to a private address
     job = wait_for_job(response.json()["jobId"])
     time.sleep(0.5)
     failed = [d for d in WebhookDelivery.objects.filter(job=job) if d.last_error.startswith("refused")]
@@ -328,8 +328,8 @@ def test_one_invalid_variant_makes_no_job(tenant):
     assert too_many.status_code == 400 and "variants" in too_many.json()
 
 
-def test_a_batch_over_the_client_limit_makes_no_job(tenant, settings):
-    settings.MAX_ACTIVE_JOBS_PER_CLIENT = 2
+def test_a_batch_over_the_client_limit_makes_no_job(tenant, settings, app_settings):
+    app_settings(MAX_ACTIVE_JOBS_PER_CLIENT=2)
     before = Job.objects.count(), len(upload_files())
     body = {"sourceImage": generate_body()["sourceImage"], "variants": [{}, {}, {}]}
     response = tenant.api.post(VARIANTS, body, format="json")

@@ -8,6 +8,7 @@ from django.core.management import call_command
 
 from assets.models import Asset
 from image_to_video import services
+from image_to_video.conf import get_config
 from image_to_video.models import Job, JobStatus
 from tests.conftest import bucket_keys, ensure_bucket, generate_body, upload_files, wait_for_job
 
@@ -80,7 +81,7 @@ def test_cancel_stops_a_running_render_within_about_a_second(in_process, tenant,
     asked = time.monotonic()
     assert tenant.api.post(f"/api/image-to-video/jobs/{job_id}/cancel").json()["status"] == "canceled"
     # The render notices within its cancel-check interval and removes its partial output.
-    render_dir = settings.UPLOAD_DIR / "renders"
+    render_dir = get_config().UPLOAD_DIR / "renders"
 
     def leftovers():  # this job's video, or any half-written one (other tests' finished renders may remain)
         return [*render_dir.glob(".partial-*"), *render_dir.glob(f"{job_id}.*")]
@@ -181,8 +182,9 @@ def test_asset_per_job_is_a_database_constraint(tenant):
 
 
 def test_old_sources_are_pruned_and_recent_ones_kept(tenant):
-    from django.core.files.storage import default_storage
     from django.utils import timezone
+
+    from assets.storage import files_storage as default_storage
 
     old = make_job(tenant, status=JobStatus.COMPLETED)
     recent = make_job(tenant, status=JobStatus.FAILED)

@@ -91,8 +91,8 @@ def test_retry_after_is_honoured(settings, runway):
     assert [s.path for s in runway.seen] == ["/v1/tasks/missing"] * 2
 
 
-def test_a_bad_key_fails_the_job_at_once_without_leaking_it(in_process, tenant, runway, settings, caplog):
-    settings.RUNWAY_API_KEY = "sk-wrong-key-that-must-not-leak"
+def test_a_bad_key_fails_the_job_at_once_without_leaking_it(in_process, tenant, runway, settings, caplog, app_settings):
+    app_settings(RUNWAY_API_KEY="sk-wrong-key-that-must-not-leak")
     caplog.set_level(logging.DEBUG)
     job = wait_for_job(_post(tenant))
     assert job.status == "failed" and job.error_code == "runway_unauthorized"
@@ -112,9 +112,9 @@ def test_a_failed_task_fails_the_job_with_runways_reason(in_process, tenant, run
     assert not Asset.objects.filter(job=job).exists()
 
 
-def test_a_task_that_never_finishes_fails_at_the_deadline(in_process, tenant, runway, settings):
+def test_a_task_that_never_finishes_fails_at_the_deadline(in_process, tenant, runway, settings, app_settings):
     runway.outcome = "never"
-    settings.RUNWAY_POLL_DEADLINE = 1.0
+    app_settings(RUNWAY_POLL_DEADLINE=1.0)
     job = wait_for_job(_post(tenant))
     assert job.status == "failed" and job.error_code == "provider_timeout"
     assert runway.calls("DELETE", f"/v1/tasks/{job.provider_task_id}"), "the task is canceled at Runway too"
@@ -153,8 +153,8 @@ def test_images_over_5mb_go_as_a_presigned_url(in_process, tenant, runway, s3):
     assert "Signature" not in job.provider_request["promptImage"], "signatures are not recorded"
 
 
-def test_runway_needs_a_key(tenant, settings):
-    settings.RUNWAY_API_KEY = None
+def test_runway_needs_a_key(tenant, settings, app_settings):
+    app_settings(RUNWAY_API_KEY=None)
     response = tenant.api.post(GENERATE, generate_body(provider="runway"), format="json")
     assert response.status_code == 400 and "RUNWAY_API_KEY" in response.json()["provider"][0]
 
@@ -234,10 +234,10 @@ def test_focus_and_keyframes_become_words_in_the_prompt(in_process, tenant, runw
     ],
 )
 def test_each_model_gets_its_own_ratio_and_duration(
-    settings, runway, tenant, model, width, height, duration, ratio, seconds
+    settings, runway, tenant, model, width, height, duration, ratio, seconds, app_settings
 ):
     """Checked by the fake against Runway's own table (from its SDK), not ours."""
-    settings.IMAGE_TO_VIDEO_PROVIDER = "runway"
+    app_settings(PROVIDER="runway")
     response = tenant.api.post(
         GENERATE,
         generate_body(provider="runway", model=model, width=width, height=height, duration=duration),
@@ -297,9 +297,9 @@ def test_readyz_shows_runway_credits_to_staff(client, runway, django_user_model)
     assert "providers" not in client.get("/readyz").json()
 
 
-def test_a_runway_outage_falls_back_to_the_local_engine(in_process, tenant, runway, s3, settings):
-    settings.RUNWAY_FALLBACK = "local"
-    settings.RUNWAY_POLL_DEADLINE = 1.0
+def test_a_runway_outage_falls_back_to_the_local_engine(in_process, tenant, runway, s3, settings, app_settings):
+    app_settings(RUNWAY_FALLBACK="local")
+    app_settings(RUNWAY_POLL_DEADLINE=1.0)
     runway.outcome = "never"  # Runway takes the task and never finishes it: a timeout, not the user's doing
     job_id = _post(tenant, duration=1)
     asset = assert_filed(job_id, tenant, s3, width=160, height=96, duration=1.0)
@@ -312,8 +312,10 @@ def test_a_runway_outage_falls_back_to_the_local_engine(in_process, tenant, runw
     assert asset.metadata["provider"] == "local"
 
 
-def test_a_5xx_at_create_falls_back_but_a_moderation_failure_does_not(in_process, tenant, runway, s3, settings):
-    settings.RUNWAY_FALLBACK = "local"
+def test_a_5xx_at_create_falls_back_but_a_moderation_failure_does_not(
+    in_process, tenant, runway, s3, settings, app_settings
+):
+    app_settings(RUNWAY_FALLBACK="local")
     runway.faults.extend([("status", 503)] * 3)  # every retry of the create answers 503
     fell_back = _post(tenant)
     assert_filed(fell_back, tenant, s3, width=160, height=96, duration=1.0)

@@ -115,12 +115,12 @@ def test_an_output_outside_the_allowed_prefixes_is_refused(in_process, runway_jo
     assert elsewhere.hits == [] and not Asset.objects.filter(job__pk=job.pk).exists()
 
 
-def test_a_redirect_to_loopback_is_refused(in_process, settings, runway_job, runway, receiver, s3):
+def test_a_redirect_to_loopback_is_refused(in_process, settings, runway_job, runway, receiver, s3, app_settings):
     from image_to_video import services
 
     secret = receiver()
     hop = receiver(redirect_to=f"{secret.url}/secret")
-    settings.RUNWAY_OUTPUT_URL_PREFIXES = [f"{hop.url}/outputs/"]
+    app_settings(RUNWAY_OUTPUT_URL_PREFIXES=[f"{hop.url}/outputs/"])
     runway.tasks[runway_job.provider_task_id].update(status="SUCCEEDED", output=[f"{hop.url}/outputs/v.mp4"])
     services.job_poll(runway_job.pk)
     job = Job.objects.get(pk=runway_job.pk)
@@ -128,13 +128,15 @@ def test_a_redirect_to_loopback_is_refused(in_process, settings, runway_job, run
     assert job.status == "failed" and job.error_code == "runway_output_refused"
 
 
-def test_a_trickling_download_fails_at_the_deadline(in_process, settings, runway_job, runway, receiver, s3):
+def test_a_trickling_download_fails_at_the_deadline(
+    in_process, settings, runway_job, runway, receiver, s3, app_settings
+):
     from image_to_video import services
     from image_to_video.providers import ProviderError, get_provider
 
     slow = receiver(trickle=True)
-    settings.RUNWAY_OUTPUT_URL_PREFIXES = [f"{slow.url}/"]
-    settings.RUNWAY_DOWNLOAD_DEADLINE = 1.0
+    app_settings(RUNWAY_OUTPUT_URL_PREFIXES=[f"{slow.url}/"])
+    app_settings(RUNWAY_DOWNLOAD_DEADLINE=1.0)
     runway.tasks[runway_job.provider_task_id].update(status="SUCCEEDED", output=[f"{slow.url}/v.mp4"])
     started = time.monotonic()
     with pytest.raises(ProviderError, match="took over 1 s"):

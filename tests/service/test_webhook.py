@@ -42,8 +42,8 @@ def _succeeded(runway, task_id) -> dict:
     }
 
 
-def test_unconfigured_webhook_answers_503(client, settings):
-    settings.RUNWAY_WEBHOOK_SECRET = None
+def test_unconfigured_webhook_answers_503(client, settings, app_settings):
+    app_settings(RUNWAY_WEBHOOK_SECRET=None)
     assert client.post(URL, "{}", content_type="application/json").status_code == 503
 
 

@@ -6,7 +6,6 @@ import json
 import sys
 from pathlib import Path
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
@@ -16,6 +15,7 @@ from image_to_video.engine.cli import add_move_arguments, move_fields
 from image_to_video.models import Job, JobStatus
 from image_to_video.serializers import EXTENSIONS
 from tenancy.models import Client, Membership
+from tenancy.users import user_by_natural_key, user_get_or_create
 
 DEMO_CLIENT, DEMO_USER = "Demo", "demo"
 
@@ -28,7 +28,7 @@ class Command(BaseCommand):
         add_move_arguments(parser)
         parser.add_argument("--output-format", default="mp4", choices=OUTPUT_FORMATS)
         parser.add_argument("--client", default=None, help="client id (default: the 'Demo' client)")
-        parser.add_argument("--user", default=None, help="username (default: 'demo')")
+        parser.add_argument("--user", default=None, help="the user by USERNAME_FIELD (default: 'demo')")
 
     def handle(self, *args, **opts):
         try:
@@ -80,7 +80,6 @@ class Command(BaseCommand):
 
     def _owner(self, username, client_id):
         """The job's user and client: given ones must already belong together; defaults are the demo pair."""
-        User = get_user_model()
         if client_id:
             client = Client.objects.filter(pk=client_id).first()
             if client is None:
@@ -90,14 +89,11 @@ class Command(BaseCommand):
                 if membership is None:
                     raise CommandError(f"client {client.pk} has no members; pass --user")
                 return membership.user, client
-            user = User.objects.filter(username=username).first()
+            user = user_by_natural_key(username)
             if user is None or not Membership.objects.filter(client=client, user=user).exists():
                 raise CommandError(f"user {username} is not a member of client {client.pk}")
             return user, client
         client, _ = Client.objects.get_or_create(name=DEMO_CLIENT)
-        user, created = User.objects.get_or_create(username=username or DEMO_USER)
-        if created:
-            user.set_unusable_password()
-            user.save(update_fields=["password"])
+        user, _ = user_get_or_create(username or DEMO_USER)
         Membership.objects.get_or_create(client=client, user=user)
         return user, client

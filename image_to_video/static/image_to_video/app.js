@@ -1,6 +1,8 @@
 // The page: talks only to the public API and the client's WebSocket. No framework, no build.
 const config = JSON.parse(document.getElementById("config").textContent);
 const $ = (id) => document.getElementById(id);
+// The host mounts the apps where it likes: every route comes from the server (reverse()), ids swapped in.
+const url = (name, id = "") => config.urls[name].replace(config.urls.someId, encodeURIComponent(id));
 const csrf = () => document.querySelector("input[name=csrfmiddlewaretoken]").value;
 const FIELDS = ["sourceImage", "clientId", "motionType", "motionDirection", "motionStrength", "duration",
                 "outputFormat", "width", "height", "provider", "promptText", "focus", "keyframes"];
@@ -164,7 +166,7 @@ async function submit(event) {
   if (keyframes.length) data.append("keyframes", JSON.stringify(keyframes));
   $("submit").disabled = true;
   try {
-    const {ok, status, body} = await api("/api/image-to-video/generate", {method: "POST", body: data});
+    const {ok, status, body} = await api(url("generate"), {method: "POST", body: data});
     if (ok) { latestJobId = body.jobId; upsertJob(body, true); }
     else showErrors(body, status);
   } catch (error) {
@@ -202,7 +204,7 @@ function jobCard(job) {
     card.append(media(job.videoUrl, p.outputFormat, title),
       el("p", {class: "links"},
         el("a", {href: job.videoUrl, download: `${job.jobId}.${p.outputFormat}`}, "Download"), " · ",
-        el("a", {href: `/api/assets/${job.assetId}`, class: "asset-link"}, "Asset"), " · ",
+        el("a", {href: url("asset", job.assetId), class: "asset-link"}, "Asset"), " · ",
         el("span", {class: "muted"}, `strength ${p.motionStrength}, ${job.provider}` +
           (job.framing ? `, framed on ${job.framing.method}` : ""))));
   } else if (job.status === "completed") {
@@ -231,7 +233,7 @@ function upsertJob(job, isNew = false) {
 }
 
 async function cancel(jobId) {
-  const {ok, body, status} = await api(`/api/image-to-video/jobs/${jobId}/cancel`, {method: "POST"});
+  const {ok, body, status} = await api(url("cancel", jobId), {method: "POST"});
   if (ok) upsertJob(body);
   else $("error-form").textContent = body?.detail || `Cancel failed (${status}).`;
 }
@@ -239,7 +241,7 @@ async function cancel(jobId) {
 async function loadJobs() {
   jobs.clear();
   $("jobs").replaceChildren();
-  const {ok, body} = await api(`/api/image-to-video/jobs/client/${clientId()}`);
+  const {ok, body} = await api(url("clientJobs", clientId()));
   if (ok) for (const job of body.results) upsertJob(job);
 }
 
@@ -254,10 +256,10 @@ async function connect() {
   if (!id) return;
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   // A single-use ticket (60 s) rather than anything long-lived in the URL; the session also works.
-  const ticket = await api("/api/image-to-video/ws-ticket", {
+  const ticket = await api(url("wsTicket"), {
     method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify({clientId: id})});
   const query = ticket.ok ? `?ticket=${encodeURIComponent(ticket.body.ticket)}` : "";
-  const ws = new WebSocket(`${scheme}://${location.host}/ws/image-to-video/clients/${id}/${query}`);
+  const ws = new WebSocket(`${scheme}://${location.host}${url("socket", id)}${query}`);
   socket = ws;
   ws.onopen = () => {
     retry = 0;
@@ -285,7 +287,7 @@ async function resyncShownJobs() {
   for (const [jobId, job] of jobs) {
     if (FINAL.has(job.status)) continue;
     try {
-      const response = await api(`/api/image-to-video/jobs/${jobId}`);
+      const response = await api(url("job", jobId));
       if (response.ok) upsertJob(response.body);
     } catch (error) {
       console.warn("could not refresh job", jobId, error);
@@ -302,7 +304,7 @@ async function loadLibrary(event) {
     const value = $(`lib-${name}`).value.trim();
     if (value) params.set(name, value);
   }
-  const {ok, body} = await api(`/api/assets/?${params}`);
+  const {ok, body} = await api(`${url("assets")}?${params}`);
   const list = $("assets");
   list.replaceChildren();
   if (!ok) { $("library-count").textContent = "The library could not be loaded."; return; }

@@ -1,17 +1,19 @@
-"""``manage.py create_client NAME --user USERNAME [--password P]``."""
+"""``manage.py create_client NAME --user USER [--password P]``; USER is the user model's USERNAME_FIELD."""
 
 import json
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
-from rest_framework.authtoken.models import Token
 
-from tenancy.models import Client, Membership
+from tenancy.models import ApiToken, Client, Membership
+from tenancy.users import user_get_or_create
 
 
 class Command(BaseCommand):
-    help = "Create (or reuse) a client and a user, make the user a member, print ids and a DRF token."
+    help = (
+        "Create (or reuse) a client and a user (by the user model's USERNAME_FIELD, e.g. a username or an "
+        "e-mail), make the user a member, print ids and an API token."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("name")
@@ -21,13 +23,10 @@ class Command(BaseCommand):
     @transaction.atomic
     def handle(self, *args, name, username, password, **options):
         client, _ = Client.objects.get_or_create(name=name)
-        user, created = get_user_model().objects.get_or_create(username=username)
+        user, _ = user_get_or_create(username)
         if password is not None:
             user.set_password(password)
             user.save(update_fields=["password"])
-        elif created:
-            user.set_unusable_password()
-            user.save(update_fields=["password"])
         Membership.objects.get_or_create(client=client, user=user)
-        token, _ = Token.objects.get_or_create(user=user)
+        token = ApiToken.objects.filter(user=user).first() or ApiToken.issue(user)
         self.stdout.write(json.dumps({"clientId": str(client.id), "userId": user.pk, "token": token.key}))

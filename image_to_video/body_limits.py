@@ -1,4 +1,5 @@
-"""Request bodies are bounded before anything reads them: an ASGI middleware in front of Django.
+"""Request bodies are bounded before anything reads them: an ASGI middleware in front of Django
+(``image_to_video.asgi.http_application``; the views also refuse a declared length over the limit).
 
 Django reads a whole body (and DRF parses it) before a view authenticates the
 caller, so without this an anonymous client could make every web process hold
@@ -12,6 +13,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from django.urls import Resolver404, resolve
+
+from .conf import get_config
+
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -23,22 +28,43 @@ class BodyTooLarge(Exception):
     pass
 
 
+GENERATE_ROUTES = frozenset({"job-generate", "job-variants"})
+
+
+def app_route_limit(path: str) -> int | None:
+    """The limit of one of the apps' routes, wherever the host mounted them; None for any other path."""
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return None
+    namespaces = set(match.namespaces)
+    config = get_config()
+    if "image_to_video" in namespaces:
+        if match.url_name in GENERATE_ROUTES:
+            return config.GENERATE_BODY_LIMIT
+        if match.url_name == "webhook":
+            return config.WEBHOOK_BODY_LIMIT
+        return config.OTHER_BODY_LIMIT
+    if namespaces & {"assets", "image_to_video_page"}:
+        return config.OTHER_BODY_LIMIT
+    return None
+
+
 class BodySizeLimit:
-    """``limits``: (path prefix, bytes) pairs, first match wins; ``default`` for every other path."""
+    """``limit_for(path)``: the bytes a body on that path may have, or None for no limit of ours."""
 
-    def __init__(self, app: ASGIApp, *, limits: list[tuple[str, int]], default: int) -> None:
+    def __init__(self, app: ASGIApp, limit_for: Callable[[str], int | None] = app_route_limit) -> None:
         self.app = app
-        self.limits = limits
-        self.default = default
-
-    def limit_for(self, path: str) -> int:
-        return next((limit for prefix, limit in self.limits if path.startswith(prefix)), self.default)
+        self.limit_for = limit_for
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         limit = self.limit_for(scope.get("path", ""))
+        if limit is None:
+            await self.app(scope, receive, send)
+            return
         declared = _content_length(scope)
         if declared is not None and declared > limit:
             await _too_large(send, limit)
