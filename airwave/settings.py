@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from botocore.config import Config as BotoConfig
@@ -111,7 +112,7 @@ ASGI_APPLICATION = "airwave.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "airwave" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -175,13 +176,13 @@ LOGIN_REDIRECT_URL = "/"
 # --- storage: the apps' files (jobs' sources, videos, posters) in S3 through django-storages when a bucket
 # is named, else in private local files under var/media (never served as public media)
 AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME") or None
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 if AWS_STORAGE_BUCKET_NAME:
     STORAGES["image_to_video"] = {
-        "BACKEND": "assets.storage.S3Storage",
+        "BACKEND": "assets.s3.S3Storage",
         "OPTIONS": {
             "bucket_name": AWS_STORAGE_BUCKET_NAME,
             "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,
@@ -251,7 +252,7 @@ def env_float(name: str) -> dict[str, float]:
     return {name: float(os.environ[name])} if os.environ.get(name) else {}
 
 
-IMAGE_TO_VIDEO = {
+IMAGE_TO_VIDEO: dict[str, Any] = {
     "PROVIDER": os.environ.get("IMAGE_TO_VIDEO_PROVIDER", "local"),
     "RUNWAY_API_KEY": os.environ.get("RUNWAY_API_KEY") or None,
     "RUNWAY_API_URL": os.environ.get("RUNWAY_API_URL") or "https://api.dev.runwayml.com",

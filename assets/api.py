@@ -3,8 +3,6 @@ nothing here (authentication, permissions, pagination, filters, renderers, the e
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.http import FileResponse, Http404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.openapi import AutoSchema
@@ -37,12 +35,12 @@ class AssetPagination(PageNumberPagination):
         return super().get_page_size(request)
 
 
-class AssetApiPolicy:
-    authentication_classes: list[Any] = [ExpiringTokenAuthentication, SessionAuthentication]
-    permission_classes: list[Any] = [IsAuthenticated]
-    throttle_classes: list[Any] = []
-    renderer_classes: list[Any] = [JSONRenderer]
-    parser_classes: list[Any] = [JSONParser]
+class AssetApiPolicy(APIView):
+    authentication_classes = [ExpiringTokenAuthentication, SessionAuthentication]
+    permission_classes = [IsAuthenticated]
+    throttle_classes = []
+    renderer_classes = [JSONRenderer]
+    parser_classes = [JSONParser]
     content_negotiation_class = DefaultContentNegotiation
     versioning_class = None
     schema = AutoSchema()
@@ -82,8 +80,8 @@ class AssetFileView(AssetApiPolicy, APIView):
             asset = assets_visible_to(request.user).filter(pk=assetId).first()
         except (ValidationError, ValueError):
             asset = None
-        field = getattr(asset, self.part, None) if asset is not None else None
-        if not field:
+        field = getattr(asset, self.part, None)
+        if asset is None or not field:
             raise Http404
         try:
             handle = field.storage.open(field.name, "rb")

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from django.contrib.auth.models import User
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
 
 from tenancy.models import Client
@@ -24,7 +24,7 @@ class AssetStoreError(Exception):
 def asset_create(
     *,
     client: Client,
-    user: User,
+    user: AbstractBaseUser,
     stored_name: str,
     name: str,
     content_type: str,
@@ -59,7 +59,7 @@ def asset_create(
         with transaction.atomic():
             asset = Asset.objects.create(
                 client=client,
-                user=user,
+                user_id=user.pk,
                 origin=origin,
                 file=stored_name,
                 name=name,

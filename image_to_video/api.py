@@ -6,6 +6,7 @@ import asyncio
 import functools
 import logging
 import re
+from typing import Any
 
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
@@ -23,7 +24,7 @@ from . import events, selectors, services
 from .conf import get_config
 from .models import FINAL_STATUSES, Job, JobStatus
 from .outputs import BatchOut, DeliveryOut, JobOut, SecretOut
-from .policies import AppApiPolicy
+from .policies import AppApiPolicy, JobPagination
 from .serializers import GenerateRequest, VariantsRequest, WsTicketOut, WsTicketRequest
 from .throttles import GenerateRateThrottle
 from .tickets import TICKET_SECONDS, ticket_issue
@@ -46,6 +47,8 @@ class JobViewSet(AppApiPolicy, mixins.RetrieveModelMixin, viewsets.GenericViewSe
     lookup_url_kwarg = "jobId"
     lookup_value_regex = "[^/]+"
     parser_classes = [JSONParser, MultiPartParser, FormParser]
+    filter_backends: list[Any] = []  # the client's jobs filter by ?status= themselves
+    pagination_class = JobPagination
 
     def get_queryset(self):
         return selectors.jobs_visible_to(self.request.user)

@@ -25,6 +25,7 @@ from .outputs import JobOut
 
 log = logging.getLogger(__name__)
 _server_loop: asyncio.AbstractEventLoop | None = None
+WEBSOCKET_PREFIX = "/ws/image-to-video/clients/"  # + <clientId>/: the contract fixes it (routing serves it)
 
 
 def group_name(client_id) -> str:

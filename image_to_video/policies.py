@@ -22,6 +22,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from tenancy.authentication import ExpiringTokenAuthentication
@@ -82,16 +83,14 @@ def declared_body_limit(request: Request, limit: int) -> None:
         raise BodyTooLarge(f"The request body is larger than {limit} bytes.")
 
 
-class AppApiPolicy:
-    """Mixed into every API view of the app (before APIView): its policies, whatever the host's defaults."""
+class AppApiPolicy(APIView):
+    """The base of every API view of the app (first in a viewset's bases): its policies, not the host's."""
 
-    authentication_classes: list[Any] = [ExpiringTokenAuthentication, SessionAuthentication]
-    permission_classes: list[Any] = [IsAuthenticated]
-    throttle_classes: list[Any] = []
-    renderer_classes: list[Any] = [JSONRenderer]
-    parser_classes: list[Any] = [JSONParser]
-    filter_backends: list[Any] = []
-    pagination_class: Any = JobPagination
+    authentication_classes = [ExpiringTokenAuthentication, SessionAuthentication]
+    permission_classes = [IsAuthenticated]
+    throttle_classes = []
+    renderer_classes = [JSONRenderer]
+    parser_classes = [JSONParser]
     content_negotiation_class = DefaultContentNegotiation
     versioning_class = None
     schema = AutoSchema()
@@ -99,7 +98,7 @@ class AppApiPolicy:
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         declared_body_limit(request, self.body_limit())
-        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        super().initial(request, *args, **kwargs)
 
     def get_exception_handler(self) -> Callable[..., Response | None]:
         return exception_handler

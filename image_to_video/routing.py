@@ -4,8 +4,6 @@ from django.urls import re_path
 
 from .consumers import ClientJobsConsumer
 
-WEBSOCKET_PREFIX = "/ws/image-to-video/clients/"
-
 websocket_urlpatterns = [
     re_path(r"^ws/image-to-video/clients/(?P<client_id>[^/]+)/?$", ClientJobsConsumer.as_asgi()),
 ]

@@ -13,9 +13,9 @@ from tenancy.selectors import clients_of
 
 from .conf import get_config
 from .engine import DEFAULT_DIRECTION, DIRECTIONS, MOTION_TYPES, OUTPUT_FORMATS
+from .events import WEBSOCKET_PREFIX
 from .metrics import ServiceCollector
 from .providers import PROVIDER_NAMES, provider_unavailable_reason
-from .routing import WEBSOCKET_PREFIX
 from .selectors import jobs_waiting_by_client
 
 SOME_ID = "00000000-0000-0000-0000-000000000000"  # a stand-in the page's script replaces with a real id

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import uuid
 
-from django.contrib.auth.models import AnonymousUser, User
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 
 from .models import Client
 
 
-def clients_of(user: User | AnonymousUser) -> QuerySet[Client]:
+def clients_of(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Client]:
     if not user or not user.is_authenticated:
         return Client.objects.none()
-    return Client.objects.filter(memberships__user=user)
+    return Client.objects.filter(memberships__user_id=user.pk)
 
 
 def parse_client_id(value: object) -> uuid.UUID | None:
@@ -23,6 +24,6 @@ def parse_client_id(value: object) -> uuid.UUID | None:
         return None
 
 
-def is_member(user: User | AnonymousUser, client_id: object) -> bool:
+def is_member(user: AbstractBaseUser | AnonymousUser, client_id: object) -> bool:
     cid = parse_client_id(client_id)
     return cid is not None and clients_of(user).filter(pk=cid).exists()

@@ -1,14 +1,16 @@
-"""Users by their natural key, whatever the host's user model calls it (``USERNAME_FIELD``)."""
+"""Users by their natural key, whatever the host's user model calls it (``USERNAME_FIELD``).
+
+The functions return ``Any``: the host's user model, which type checkers know only as the project's.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.base_user import AbstractBaseUser
 
 
-def user_by_natural_key(value: str) -> AbstractBaseUser | None:
+def user_by_natural_key(value: str) -> Any:
     model = get_user_model()
     try:
         return model._default_manager.get_by_natural_key(value)
@@ -16,7 +18,7 @@ def user_by_natural_key(value: str) -> AbstractBaseUser | None:
         return None
 
 
-def user_get_or_create(value: str) -> tuple[AbstractBaseUser, bool]:
+def user_get_or_create(value: str) -> tuple[Any, bool]:
     """The user whose USERNAME_FIELD is ``value``, made (without a usable password) when there is none."""
     user = user_by_natural_key(value)
     if user is not None:

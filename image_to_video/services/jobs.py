@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from django.contrib.auth.models import User
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, models, transaction
 from django.db.models.functions import Coalesce
@@ -105,7 +105,7 @@ def request_fingerprint(
 
 def job_create(
     *,
-    user: User,
+    user: AbstractBaseUser,
     client: Client,
     params: MotionParams,
     source: SourceImage,
@@ -141,7 +141,7 @@ def job_create(
     job = Job(
         id=uuid.uuid4(),
         client=client,
-        user=user,
+        user_id=user.pk,
         provider=provider,
         prompt_text=prompt_text,
         motion_type=params.motion_type,
@@ -198,7 +198,12 @@ def _check_active_limit(client: Client) -> None:
 
 
 def batch_create(
-    *, user: User, client: Client, source: SourceImage, variants: list[dict[str, Any]], idempotency_key: str = ""
+    *,
+    user: AbstractBaseUser,
+    client: Client,
+    source: SourceImage,
+    variants: list[dict[str, Any]],
+    idempotency_key: str = "",
 ) -> tuple[uuid.UUID, list[Job], bool]:
     """One job per variant of one photo under one batch id, all or none; returns ``(batch_id, jobs, created)``.
 
@@ -235,11 +240,11 @@ def batch_create(
     return batch_id, jobs, created_any
 
 
-def _job_for_key(user: User, idempotency_key: str, fingerprint: str) -> Job | None:
+def _job_for_key(user: AbstractBaseUser, idempotency_key: str, fingerprint: str) -> Job | None:
     """The job already made with this key, or None; the same key with another request is a conflict."""
     if not idempotency_key:
         return None
-    existing = Job.objects.filter(user=user, idempotency_key=idempotency_key).first()
+    existing = Job.objects.filter(user_id=user.pk, idempotency_key=idempotency_key).first()
     if existing is not None and existing.request_fingerprint != fingerprint:
         raise IdempotencyConflict(idempotency_key)
     return existing

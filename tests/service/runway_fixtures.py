@@ -35,7 +35,7 @@ def runway(settings, runway_video, app_settings):
 @pytest.fixture
 def webhook_secret(settings, app_settings):
     app_settings(RUNWAY_WEBHOOK_SECRET="whsec_" + base64.b64encode(os.urandom(24)).decode())
-    return settings.RUNWAY_WEBHOOK_SECRET
+    return settings.IMAGE_TO_VIDEO["RUNWAY_WEBHOOK_SECRET"]
 
 
 def signed_headers(secret: str, body: str, *, msg_id: str | None = None, at: float | None = None) -> dict:

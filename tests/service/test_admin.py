@@ -160,7 +160,7 @@ def test_a_view_only_staff_user_can_look_but_not_act(viewer, tenant):
             "/admin/image_to_video/job/", {"action": action, "_selected_action": [str(queued.pk), str(failed.pk)]}
         )
     assert Job.objects.get(pk=queued.pk).status == "queued" and Job.objects.count() == 2
-    assert viewer.get(f"/admin/image-to-video/jobs/{queued.pk}/source").status_code == 200
+    assert viewer.get(f"/admin/image_to_video/job/{queued.pk}/source/").status_code == 200
 
 
 def test_staff_without_view_permission_cannot_open_source_images(db, tenant):
@@ -170,4 +170,4 @@ def test_staff_without_view_permission_cannot_open_source_images(db, tenant):
     user = get_user_model().objects.create_user("bare-staff", password="pw", is_staff=True)
     browser = Client()
     browser.force_login(user)
-    assert browser.get(f"/admin/image-to-video/jobs/{job.pk}/source").status_code == 403
+    assert browser.get(f"/admin/image_to_video/job/{job.pk}/source/").status_code == 403

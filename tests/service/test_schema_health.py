@@ -145,9 +145,9 @@ def own_redis_and_s3(settings, s3):
     settings.CHANNEL_LAYERS = {
         "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [url]}}
     }
-    storage = dict(settings.STORAGES["default"])
+    storage = dict(settings.STORAGES["image_to_video"])
     storage["OPTIONS"] = dict(storage["OPTIONS"], bucket_name="readyz-bucket", endpoint_url=endpoint)
-    settings.STORAGES = {**settings.STORAGES, "default": storage}
+    settings.STORAGES = {**settings.STORAGES, "image_to_video": storage}
     settings.READYZ_CACHE_SECONDS = 0  # every call checks afresh here
     yield own_redis, own_s3, make_bucket
     own_redis.stop()
