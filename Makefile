@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 EMBEDDED := env -u DATABASE_URL -u REDIS_URL -u CELERY_BROKER_URL -u AWS_STORAGE_BUCKET_NAME
 
-.PHONY: install demo serve test lint check-deploy fuzz image-test bench clean
+.PHONY: install demo serve test lint check-deploy fuzz image-test host-test bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ lint: install
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
+# Build the wheel, install it into host projects (tests/host/: Django 6.0 and 5.2) and run a job end to end there.
+host-test: install
+	bash scripts/host-test.sh
+
 # Build the image and smoke-test it (web + worker containers, a job to its asset); skips without an engine.
 image-test: install
 	bash scripts/image-test.sh
@@ -57,4 +61,4 @@ bench: install
 	$(PY) bench/render.py
 
 clean:
-	rm -rf var/media var/uploads var/static var/test-artifacts
+	rm -rf var/media var/uploads var/static var/test-artifacts var/host build *.egg-info

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import re
 import threading
@@ -40,7 +41,14 @@ DATA_URI = re.compile(
     r"^data:(?P<type>image/[a-z0-9.+-]+)?(?P<params>(;[a-z0-9=.+-]+)*);base64,(?P<data>.*)$", re.IGNORECASE | re.DOTALL
 )
 # Full decodes in a request are bounded: a small PNG can inflate to 40 megapixels (120+ MB).
-_decodes = threading.BoundedSemaphore(get_config().IMAGE_DECODES_AT_ONCE)
+
+
+@functools.cache
+def _decode_slots(size: int) -> threading.BoundedSemaphore:
+    """The process's decode slots (made at first use, not at import: the config is read then)."""
+    return threading.BoundedSemaphore(size)
+
+
 EXTENSIONS = {"JPEG": "jpg", "MPO": "jpg", "PNG": "png", "WEBP": "webp"}
 
 
@@ -82,7 +90,7 @@ class SourceImageField(serializers.Field):
             info = probe_image(data)  # the header: format, size within limits; no pixel decoded
             if info.format in ("JPEG", "MPO") or info.width * info.height <= get_config().VALIDATE_DECODE_PIXELS:
                 # Decodes every byte (JPEGs at 1/8 scale), catching truncation, a few at a time per process.
-                with _decodes:
+                with _decode_slots(get_config().IMAGE_DECODES_AT_ONCE):
                     load_image(data, min_size=(64, 64))
             # Larger PNG/WebP: what the header says is checked here; the full decode is the worker's.
         except EngineError as exc:

@@ -147,9 +147,10 @@ def _register_periodic(sender: Any = None, **_: Any) -> None:
     ``beat_schedule`` as it starts. A host's own entry of the same name wins."""
     if sender is None or not get_config().PERIODIC_TASKS:
         return
-    schedule = sender.app.conf.beat_schedule
+    schedule = dict(sender.app.conf.beat_schedule or {})  # a copy: an unset setting reads as a fresh default
     for name, entry in periodic_entries().items():
         schedule.setdefault(name, entry)
+    sender.app.conf.beat_schedule = schedule
 
 
 def in_process_sweep() -> None:
