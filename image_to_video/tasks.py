@@ -143,14 +143,17 @@ def periodic_entries() -> dict[str, dict[str, Any]]:
 @beat_init.connect
 def _register_periodic(sender: Any = None, **_: Any) -> None:
     """Beat (standalone or embedded with ``-B``) learns the sweeps from the apps themselves: the host's Celery
-    app needs no lines, and any scheduler (django-celery-beat's database one too) reads them from
-    ``beat_schedule`` as it starts. A host's own entry of the same name wins."""
+    app needs no lines, and any scheduler (django-celery-beat's database one too) takes them. A host's own
+    entry of the same name wins. Celery may have made the scheduler before this signal: it is given the
+    entries too (``update_from_dict``, which every scheduler has), besides ``beat_schedule``."""
     if sender is None or not get_config().PERIODIC_TASKS:
         return
     schedule = dict(sender.app.conf.beat_schedule or {})  # a copy: an unset setting reads as a fresh default
-    for name, entry in periodic_entries().items():
-        schedule.setdefault(name, entry)
-    sender.app.conf.beat_schedule = schedule
+    added = {name: entry for name, entry in periodic_entries().items() if name not in schedule}
+    sender.app.conf.beat_schedule = {**schedule, **added}
+    scheduler = sender.__dict__.get("scheduler")  # beat.Service.scheduler is a cached property
+    if scheduler is not None:
+        scheduler.update_from_dict({name: e for name, e in added.items() if name not in scheduler.schedule})
 
 
 def in_process_sweep() -> None:

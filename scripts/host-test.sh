@@ -45,5 +45,5 @@ run_host() {  # name, python version, pip arguments for Django and the rest
      HOST_SCRATCH="$ROOT/$OUT/$name-scratch" HOST_LOGS="$ROOT/$OUT/$name-logs" "$ROOT/$venv/bin/python" check_host.py)
 }
 
-run_host django60 3.12 "Django>=6.0,<6.1"
+run_host django60 3.12 "Django>=6.0,<6.1" django-celery-beat  # beat on its database scheduler
 run_host django52-lowest 3.11 -c tests/host/lowest.txt

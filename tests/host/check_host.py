@@ -269,8 +269,9 @@ def _end_to_end(base: str, state: dict) -> None:
         admin = login(base, "/control/login/", "admin@example.com", "pw-Admin-333")
         assert admin.get(f"{base}/host-api/things/").json() == [{"thing": 0}, {"thing": 1}, {"thing": 2}]
 
-    @check("the apps' sweeps registered themselves with the host's beat")
+    @check("the apps' sweeps registered themselves with the host's beat (its own scheduler)")
     def _() -> None:
+        print("     beat scheduler:", re.search(r"scheduler -> (\S+)", log_text("beat")).group(1))
         wait_for("a sweep sent by beat", lambda: "image_to_video.tasks.recover_jobs" in log_text("beat"), 30)
         wait_for("a sweep run by the worker", lambda: "image_to_video.tasks.recover_jobs" in log_text("worker"), 30)
 

@@ -159,6 +159,29 @@ def test_server_log_lines_lose_their_query_strings():
     assert "t0ps3cret" not in record.getMessage() and "GET /x/ HTTP/1.1" in record.getMessage()
 
 
+def test_a_real_beat_sends_the_sweeps(tmp_path):
+    """A beat process of the standalone project's Celery app, whose settings name no schedule at all."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    env = dict(os.environ, RECOVER_EVERY="0.5", AIRWAVE_VAR_DIR=str(tmp_path))
+    beat = [sys.executable, "-m", "celery", "-A", "airwave", "beat", "-l", "info", "-s", str(tmp_path / "schedule")]
+    proc = subprocess.Popen(beat, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        seen = []
+        for line in proc.stdout:
+            seen.append(line)
+            if "Sending due task image_to_video.recover_jobs" in line:
+                break
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    assert "Sending due task image_to_video.recover_jobs" in seen[-1], "".join(seen[-20:])
+
+
 def test_the_sweeps_join_any_celery_apps_beat_schedule_and_the_hosts_own_entry_wins(app_settings):
     from types import SimpleNamespace
 

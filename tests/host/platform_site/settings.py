@@ -3,6 +3,7 @@ own (no pagination, admins only, session only), its own Celery app and queue, it
 apps under prefixes of its own, and public media of its own. The lines marked ADOPT are all it adds
 for the apps (CONTRACT.md, "Adopting the apps")."""
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -100,6 +101,11 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"anon": "1000/day"},
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
 }
+
+# cookiecutter-django's beat: the database scheduler of django-celery-beat, where installed.
+if importlib.util.find_spec("django_celery_beat"):
+    INSTALLED_APPS.append("django_celery_beat")
+    CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
 # Optional: the apps' settings, in one dict (only to make the sweeps quick enough to watch here).
 IMAGE_TO_VIDEO = {"RECOVER_EVERY": 1.0, "UPLOAD_DIR": os.environ.get("HOST_SCRATCH", "/tmp/host-scratch")}
