@@ -1,61 +1,27 @@
-"""The asset library's API. Every view declares its own policy: the host's REST_FRAMEWORK defaults change
-nothing here (authentication, permissions, pagination, filters, renderers, the exception handler)."""
+"""The asset library's API. Every view declares its own policy (:mod:`.policy`, its filters and pagination):
+the host's REST_FRAMEWORK defaults change nothing here."""
 
 from __future__ import annotations
 
 from django.http import FileResponse, Http404
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
-from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import ValidationError
-from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import JSONParser
-from rest_framework.permissions import IsAuthenticated
-from rest_framework.renderers import JSONRenderer
-from rest_framework.views import APIView
-from rest_framework.views import exception_handler as drf_exception_handler
 
-from tenancy.authentication import ExpiringTokenAuthentication
-
-from .conf import get_config
 from .filters import AssetFilter
+from .policy import ApiPolicy, PageSizePagination
 from .selectors import assets_visible_to
 from .serializers import AssetOut
 
 
-class AssetPagination(PageNumberPagination):
-    page_size_query_param = "pageSize"
-    max_page_size = 100
-
-    def get_page_size(self, request):
-        self.page_size = get_config().PAGE_SIZE
-        return super().get_page_size(request)
-
-
-class AssetApiPolicy(APIView):
-    authentication_classes = [ExpiringTokenAuthentication, SessionAuthentication]
-    permission_classes = [IsAuthenticated]
-    throttle_classes = []
-    renderer_classes = [JSONRenderer]
-    parser_classes = [JSONParser]
-    content_negotiation_class = DefaultContentNegotiation
-    versioning_class = None
-    schema = AutoSchema()
-
-    def get_exception_handler(self):
-        return drf_exception_handler
-
-
-class AssetViewSet(AssetApiPolicy, viewsets.ReadOnlyModelViewSet):
+class AssetViewSet(ApiPolicy, viewsets.ReadOnlyModelViewSet):
     """The caller's clients' assets; anything else is not found."""
 
     serializer_class = AssetOut
     filterset_class = AssetFilter
     filter_backends = [DjangoFilterBackend]
-    pagination_class = AssetPagination
+    pagination_class = PageSizePagination
     lookup_url_kwarg = "assetId"
 
     def get_queryset(self):
@@ -68,7 +34,7 @@ class AssetViewSet(AssetApiPolicy, viewsets.ReadOnlyModelViewSet):
             raise Http404 from None
 
 
-class AssetFileView(AssetApiPolicy, APIView):
+class AssetFileView(ApiPolicy):
     """An asset's video or poster from the apps' private storage, to members of its client only
     (on S3 the API hands out presigned URLs instead, but this works there too)."""
 

@@ -22,7 +22,7 @@ class Config:
     FILES_ROOT: Path | None = None  # None: <BASE_DIR or the working directory>/image_to_video_files
     # Where browsers reach the bucket when that differs from where the service does (compose: MinIO).
     PUBLIC_S3_ENDPOINT_URL: str | None = None
-    PAGE_SIZE: int = 20
+    PAGE_SIZE: int = 20  # job and asset lists
 
 
 @functools.cache

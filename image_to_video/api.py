@@ -20,11 +20,13 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from assets.policy import PageSizePagination
+
 from . import events, selectors, services
 from .conf import get_config
 from .models import FINAL_STATUSES, Job, JobStatus
 from .outputs import BatchOut, DeliveryOut, JobOut, SecretOut
-from .policies import AppApiPolicy, JobPagination
+from .policies import AppApiPolicy
 from .serializers import GenerateRequest, VariantsRequest, WsTicketOut, WsTicketRequest
 from .throttles import GenerateRateThrottle
 from .tickets import TICKET_SECONDS, ticket_issue
@@ -48,7 +50,7 @@ class JobViewSet(AppApiPolicy, mixins.RetrieveModelMixin, viewsets.GenericViewSe
     lookup_value_regex = "[^/]+"
     parser_classes = [JSONParser, MultiPartParser, FormParser]
     filter_backends: list[Any] = []  # the client's jobs filter by ?status= themselves
-    pagination_class = JobPagination
+    pagination_class = PageSizePagination
 
     def get_queryset(self):
         return selectors.jobs_visible_to(self.request.user)

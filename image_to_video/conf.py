@@ -48,7 +48,6 @@ class Config:
     # Jobs
     MAX_ACTIVE_JOBS_PER_CLIENT: int = 20  # unfinished jobs a client may have; over it 429
     GENERATE_RATE: str = "60/minute"  # generate and variants calls per user (DRF rate syntax)
-    PAGE_SIZE: int = 20  # job lists
     MAX_UPLOAD_BYTES: int = 10 * 1024 * 1024
     # Bodies of the apps' routes are refused with 413 past these (checked on Content-Length by the views,
     # and on the bytes received by image_to_video.asgi.http_application where a host mounts it).
@@ -89,7 +88,9 @@ class Config:
 
 
 # Names the asset library and tenancy read from the same dict (see their conf modules).
-OTHER_APPS_NAMES = frozenset({"URL_EXPIRE_SECONDS", "FILES_ROOT", "PUBLIC_S3_ENDPOINT_URL", "TOKEN_MAX_AGE_DAYS"})
+OTHER_APPS_NAMES = frozenset(
+    {"URL_EXPIRE_SECONDS", "FILES_ROOT", "PUBLIC_S3_ENDPOINT_URL", "PAGE_SIZE", "TOKEN_MAX_AGE_DAYS"}
+)
 
 
 def _coerce(name: str, value: Any) -> Any:

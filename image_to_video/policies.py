@@ -1,7 +1,5 @@
-"""The API policy every view of the app declares for itself, so the host's ``REST_FRAMEWORK`` defaults
-change nothing here, and nothing here changes the host's: authentication (expiring API tokens, the
-session), permissions, throttles with their own rates, pagination, no implicit filter backends, JSON
-only, the services' refusals mapped to HTTP once, and request bodies bounded before they are parsed.
+"""The app's API policy: the apps' own (:mod:`assets.policy`: authentication, permissions, JSON, no host
+defaults), the services' refusals mapped to HTTP once, and request bodies bounded before they are parsed.
 """
 
 from __future__ import annotations
@@ -11,21 +9,13 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import DatabaseError
-from drf_spectacular.openapi import AutoSchema
 from rest_framework import status
-from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import APIException
-from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import JSONParser
-from rest_framework.permissions import IsAuthenticated
-from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from tenancy.authentication import ExpiringTokenAuthentication
+from assets.policy import ApiPolicy
 
 from . import services
 from .conf import get_config
@@ -64,15 +54,6 @@ def _unavailable(detail: str) -> Response:
     return Response({"detail": detail}, status=503, headers={"Retry-After": str(RETRY_AFTER_OUTAGE)})
 
 
-class JobPagination(PageNumberPagination):
-    page_size_query_param = "pageSize"
-    max_page_size = 100
-
-    def get_page_size(self, request: Request) -> int | None:
-        self.page_size = get_config().PAGE_SIZE
-        return super().get_page_size(request)
-
-
 def declared_body_limit(request: Request, limit: int) -> None:
     """413 when the declared body is over ``limit`` bytes, before anything parses it."""
     try:
@@ -83,17 +64,10 @@ def declared_body_limit(request: Request, limit: int) -> None:
         raise BodyTooLarge(f"The request body is larger than {limit} bytes.")
 
 
-class AppApiPolicy(APIView):
-    """The base of every API view of the app (first in a viewset's bases): its policies, not the host's."""
+class AppApiPolicy(ApiPolicy):
+    """The base of every API view of the app (first in a viewset's bases): the apps' policy, plus the
+    services' refusals as HTTP and a bounded body."""
 
-    authentication_classes = [ExpiringTokenAuthentication, SessionAuthentication]
-    permission_classes = [IsAuthenticated]
-    throttle_classes = []
-    renderer_classes = [JSONRenderer]
-    parser_classes = [JSONParser]
-    content_negotiation_class = DefaultContentNegotiation
-    versioning_class = None
-    schema = AutoSchema()
     body_limit: Callable[[], int] = staticmethod(lambda: get_config().OTHER_BODY_LIMIT)
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
