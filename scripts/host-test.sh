@@ -2,7 +2,7 @@
 # A host platform adopts the apps from the built wheel (tests/host/): for each of Django 6.0 (Python 3.12,
 # the newest releases the ranges admit) and Django 5.2 (Python 3.11, the oldest: tests/host/lowest.txt),
 # a fresh virtualenv gets the wheel and the host's own packages, then tests/host/check_host.py runs a job
-# end to end through the host's worker. PostgreSQL and Redis as for `make test`.
+# end to end through the host's worker. PostgreSQL and Redis as for `make test`. HOST_ONLY=<name> runs one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -31,7 +31,8 @@ python_for() {  # the first interpreter of that version on this machine
 
 run_host() {  # name, python version, pip arguments for Django and the rest
   local name=$1 version=$2; shift 2
-  local venv="$OUT/$name" db="host_ci_$name"
+  if [ -n "${HOST_ONLY:-}" ] && [ "$HOST_ONLY" != "$name" ]; then return; fi
+  local venv="$OUT/$name" db="host_ci_${name//-/_}"
   echo "== host $name: Python $version, $*"
   "$(python_for "$version")" -m venv "$venv"
   "$venv/bin/pip" install -q --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true

@@ -56,7 +56,8 @@ def probe_video(path: str | os.PathLike[str]) -> VideoFacts:
         for frame in container.decode(stream):
             count += 1
             if frame.pts is not None and frame.time_base is not None:
-                end = max(end, float((frame.pts + (frame.duration or 0)) * frame.time_base))
+                length = getattr(frame, "duration", None) or 0  # PyAV before 15 has no frame duration
+                end = max(end, float((frame.pts + length) * frame.time_base))
         rate = stream.average_rate or stream.guessed_rate
         fps = float(rate) if rate else (count / end if end else 0.0)
         duration = float(container.duration) / 1_000_000 if container.duration else end
