@@ -295,7 +295,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 11 * 1024 * 1024
 # The project's own API defaults (the health views); the apps declare their own policies.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "tenancy.authentication.ExpiringTokenAuthentication",
+        "assets.authentication.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

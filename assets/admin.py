@@ -1,8 +1,7 @@
 from django.contrib import admin
 
-from tenancy.users import user_search_fields
-
 from .models import Asset, Category, Tag
+from .users import user_search_fields
 
 
 @admin.register(Asset)

@@ -23,6 +23,7 @@ class Config:
     # Where browsers reach the bucket when that differs from where the service does (compose: MinIO).
     PUBLIC_S3_ENDPOINT_URL: str | None = None
     PAGE_SIZE: int = 20  # job and asset lists
+    TOKEN_MAX_AGE_DAYS: float = 90.0  # API tokens expire after this many days (0: never)
 
 
 @functools.cache

@@ -18,8 +18,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from tenancy.authentication import ExpiringTokenAuthentication
-
+from .authentication import ExpiringTokenAuthentication
 from .conf import get_config
 
 

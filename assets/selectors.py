@@ -4,8 +4,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 
-from tenancy.selectors import clients_of
-
+from .clients import clients_of
 from .models import Asset
 
 

@@ -8,8 +8,7 @@ from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
-
-from tenancy.models import Client
+from django.db.models import Model
 
 from .models import Asset, Category, Tag
 from .storage import files_storage
@@ -23,7 +22,7 @@ class AssetStoreError(Exception):
 
 def asset_create(
     *,
-    client: Client,
+    client: Model,
     user: AbstractBaseUser,
     stored_name: str,
     name: str,
@@ -58,7 +57,7 @@ def asset_create(
     try:
         with transaction.atomic():
             asset = Asset.objects.create(
-                client=client,
+                client_id=client.pk,
                 user_id=user.pk,
                 origin=origin,
                 file=stored_name,

@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from tenancy.users import user_search_fields
+from assets.users import user_search_fields
 
 from . import services
 from .filing import AssetStoreError, asset_create_from_job

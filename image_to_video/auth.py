@@ -9,7 +9,7 @@ from channels.db import database_sync_to_async
 from channels.middleware import BaseMiddleware
 from django.contrib.auth import get_user_model
 
-from tenancy.authentication import user_for_token
+from assets.authentication import user_for_token
 
 from .tickets import ticket_redeem
 

@@ -11,9 +11,8 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.backends.db import SessionStore
 
-from tenancy.authentication import user_for_token
-from tenancy.models import Client
-from tenancy.selectors import is_member, parse_client_id
+from assets.authentication import user_for_token
+from assets.clients import get_client_model, is_member, parse_client_key
 
 from . import events
 from .conf import get_config
@@ -25,7 +24,7 @@ CLOSE_UNAUTHENTICATED, CLOSE_FORBIDDEN, CLOSE_NOT_FOUND = 4401, 4403, 4404
 
 @database_sync_to_async
 def _client_exists(client_id) -> bool:
-    return Client.objects.filter(pk=client_id).exists()
+    return get_client_model()._default_manager.filter(pk=client_id).exists()
 
 
 @database_sync_to_async
@@ -47,7 +46,7 @@ class ClientJobsConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self):
         events.remember_server_loop()
         user = self.scope.get("user")
-        client_id = parse_client_id(self.scope["url_route"]["kwargs"]["client_id"])
+        client_id = parse_client_key(self.scope["url_route"]["kwargs"]["client_id"])
         await self.accept()  # accept first so the close code reaches the browser
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)

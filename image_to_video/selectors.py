@@ -6,8 +6,8 @@ import uuid
 
 from django.db.models import Count, QuerySet
 
+from assets.clients import clients_of, parse_client_key
 from tenancy.models import Client
-from tenancy.selectors import clients_of, parse_client_id
 
 from .models import FINAL_STATUSES, Job, JobStatus, WebhookDelivery
 
@@ -18,7 +18,7 @@ def jobs_visible_to(user) -> QuerySet[Job]:
 
 def jobs_for_client(*, user, client_id, status: str | None = None) -> QuerySet[Job] | None:
     """The client's jobs, newest first; None when the client is not the user's (or not a client)."""
-    cid = parse_client_id(client_id)
+    cid = parse_client_key(client_id)
     if cid is None or not clients_of(user).filter(pk=cid).exists():
         return None
     jobs = Job.objects.filter(client_id=cid).select_related("asset").order_by("-created_at")
@@ -48,7 +48,7 @@ def batch_jobs(*, user, batch_id) -> list[Job] | None:
 
 
 def client_of_member(user, client_id) -> Client | None:
-    cid = parse_client_id(client_id)
+    cid = parse_client_key(client_id)
     return None if cid is None else clients_of(user).filter(pk=cid).first()
 
 

@@ -15,8 +15,8 @@ from django.http import QueryDict
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from assets.clients import clients_of
 from tenancy.models import Client
-from tenancy.selectors import clients_of
 
 from .conf import get_config
 from .engine import (

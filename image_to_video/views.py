@@ -9,7 +9,7 @@ from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest, multiprocess
 
-from tenancy.selectors import clients_of
+from assets.clients import clients_of
 
 from .conf import get_config
 from .engine import DEFAULT_DIRECTION, DIRECTIONS, MOTION_TYPES, OUTPUT_FORMATS

@@ -1,8 +1,5 @@
 """The platform's tenancy: clients, and which users belong to which."""
 
-from __future__ import annotations
-
-import secrets
 import uuid
 
 from django.conf import settings
@@ -45,27 +42,3 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.client}"
-
-
-class ApiToken(models.Model):
-    """An API key for ``Authorization: Token <key>`` (and ``?token=`` on a socket); one per user.
-
-    The apps' own model, so a host need not install ``rest_framework.authtoken``;
-    the same wire format and key shape as DRF's tokens, which the migration copies in.
-    """
-
-    key = models.CharField(max_length=40, primary_key=True)
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="airwave_api_token")
-    created = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        verbose_name = "API token"
-
-    def __str__(self) -> str:
-        return f"token of {self.user}"
-
-    @classmethod
-    def issue(cls, user) -> ApiToken:
-        """A new token for ``user``; the previous one stops working at once."""
-        cls.objects.filter(user=user).delete()
-        return cls.objects.create(user=user, key=secrets.token_hex(20))

@@ -65,7 +65,8 @@ def make_tenant(db):
     from django.contrib.auth import get_user_model
     from rest_framework.test import APIClient
 
-    from tenancy.models import ApiToken, Client, Membership
+    from assets.models import ApiToken
+    from tenancy.models import Client, Membership
 
     made = {"n": 0}
 

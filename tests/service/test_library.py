@@ -206,3 +206,63 @@ def test_the_sweeps_join_any_celery_apps_beat_schedule_and_the_hosts_own_entry_w
     none = Celery("none")
     _register_periodic(SimpleNamespace(app=none))
     assert not none.conf.beat_schedule
+
+
+SEATS: dict[object, set] = {}  # a host's own membership rule: user id -> client keys
+
+
+def seats(user):
+    return SEATS.get(user.pk, set())
+
+
+def test_membership_is_whatever_the_hosts_access_callable_says(settings, tenant, outsider):
+    """AIRWAVE_CLIENT_ACCESS decides membership everywhere; the tenancy memberships no longer count."""
+    from image_to_video.models import Job
+
+    from .factories import make_job
+
+    job = make_job(tenant)
+    settings.AIRWAVE_CLIENT_ACCESS = "tests.service.test_library.seats"
+    SEATS.clear()
+    SEATS[outsider.user.pk] = {tenant.client.pk}  # the outsider holds a seat in the tenant's client
+    try:
+        assert outsider.api.get(f"/api/image-to-video/jobs/{job.pk}").status_code == 200
+        assert tenant.api.get(f"/api/image-to-video/jobs/{job.pk}").status_code == 404  # a member without a seat
+        listing = outsider.api.get(f"/api/image-to-video/jobs/client/{tenant.client.pk}").json()
+        assert [j["jobId"] for j in listing["results"]] == [str(job.pk)]
+        ticket = outsider.api.post("/api/image-to-video/ws-ticket", {"clientId": str(tenant.client.pk)}, format="json")
+        assert ticket.status_code == 200
+        refused = tenant.api.post("/api/image-to-video/ws-ticket", {"clientId": str(tenant.client.pk)}, format="json")
+        assert refused.status_code in (400, 404)
+        assert Job.objects.count() == 1
+    finally:
+        SEATS.clear()
+
+
+def test_drf_tokens_of_an_old_database_keep_working(transactional_db, tenant):
+    """The standalone project used rest_framework.authtoken; its keys are copied with their age."""
+    from importlib import import_module
+
+    from django.apps import apps
+    from django.db import connection
+    from django.utils import timezone
+
+    from assets.models import ApiToken
+
+    copy = import_module("assets.migrations.0007_apitoken").copy_drf_tokens
+    created = timezone.now() - timezone.timedelta(days=3)
+    ApiToken.objects.all().delete()
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE authtoken_token (key varchar(40) PRIMARY KEY, created timestamptz, user_id int)")
+        cursor.execute("INSERT INTO authtoken_token VALUES (%s, %s, %s)", ["a" * 40, created, tenant.user.pk])
+    try:
+        with connection.schema_editor() as editor:
+            copy(apps, editor)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE authtoken_token")
+    token = ApiToken.objects.get(user=tenant.user)
+    assert token.key == "a" * 40 and abs((token.created - created).total_seconds()) < 1
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {'a' * 40}")
+    assert client.get("/api/assets/").status_code == 200

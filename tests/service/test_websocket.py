@@ -216,7 +216,7 @@ def test_expired_tokens_are_refused_and_rotation_gives_a_working_one(tenant, set
     from django.utils import timezone
     from rest_framework.test import APIClient
 
-    from tenancy.models import ApiToken as Token
+    from assets.models import ApiToken as Token
 
     url = f"/api/image-to-video/jobs/client/{tenant.client.pk}"
     assert tenant.api.get(url).status_code == 200

@@ -5,8 +5,9 @@ import json
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from tenancy.models import ApiToken, Client, Membership
-from tenancy.users import user_get_or_create
+from assets.models import ApiToken
+from assets.users import user_get_or_create
+from tenancy.models import Client, Membership
 
 
 class Command(BaseCommand):

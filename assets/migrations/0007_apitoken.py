@@ -10,7 +10,7 @@ def copy_drf_tokens(apps, schema_editor):
     connection = schema_editor.connection
     if "authtoken_token" not in connection.introspection.table_names():
         return
-    ApiToken = apps.get_model("tenancy", "ApiToken")
+    ApiToken = apps.get_model("assets", "ApiToken")
     with connection.cursor() as cursor:
         cursor.execute("SELECT key, user_id, created FROM authtoken_token")
         rows = cursor.fetchall()
@@ -22,7 +22,7 @@ def copy_drf_tokens(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tenancy', '0003_client_webhooks'),
+        ('assets', '0006_private_storage'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

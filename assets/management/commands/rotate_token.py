@@ -6,8 +6,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from tenancy.models import ApiToken
-from tenancy.users import user_by_natural_key
+from assets.models import ApiToken
+from assets.users import user_by_natural_key
 
 
 class Command(BaseCommand):

@@ -13,12 +13,12 @@ from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 
-from .conf import token_max_age_days
+from .conf import get_config
 from .models import ApiToken
 
 
 def token_is_current(token: ApiToken) -> bool:
-    max_age = token_max_age_days()
+    max_age = get_config().TOKEN_MAX_AGE_DAYS
     return not max_age or token.created >= timezone.now() - timedelta(days=max_age)
 
 
