@@ -1,5 +1,9 @@
-"""Who belongs to which client: the one place every membership decision of the apps goes through (API,
-WebSocket, tickets, media, deliveries, webhook secrets, the page).
+"""The platform's tenants as the apps see them: which model they are, and who belongs to which.
+
+``AIRWAVE_CLIENT_MODEL`` (default ``"tenancy.Client"``) names the model every client foreign key points
+to, swappable as Django's user model is (integer or UUID keys; a string on the wire).
+Membership is the one place every decision of the apps goes through (API, WebSocket, tickets, media,
+deliveries, webhook secrets, the page).
 
 ``AIRWAVE_CLIENT_ACCESS`` names a callable ``(user) -> iterable of client keys`` the user belongs to
 (default: the bundled tenancy app's memberships, ``tenancy.access.client_keys_for``). A host with its
@@ -21,14 +25,18 @@ from django.db.models import Model, QuerySet
 from django.dispatch import receiver
 from django.utils.module_loading import import_string
 
+DEFAULT_MODEL = "tenancy.Client"
 DEFAULT_ACCESS = "tenancy.access.client_keys_for"
 
 
+def client_model_label() -> str:
+    """``AIRWAVE_CLIENT_MODEL``: the model every client foreign key of the apps points to (``app.Model``)."""
+    return str(getattr(settings, "AIRWAVE_CLIENT_MODEL", DEFAULT_MODEL))
+
+
 def get_client_model() -> type[Model]:
-    """The model the apps' client foreign keys point to."""
-    model = apps.get_model("assets", "Asset")._meta.get_field("client").related_model
-    assert isinstance(model, type)
-    return model
+    """The tenant model (as Django's ``get_user_model()`` is the user model)."""
+    return apps.get_model(client_model_label(), require_ready=False)
 
 
 @functools.cache

@@ -9,6 +9,7 @@ import django_filters
 from django.db.models import Exists, OuterRef, Q
 from rest_framework.exceptions import ValidationError
 
+from .clients import parse_client_key
 from .models import Asset
 
 MAX_TERMS = 10  # tags, categories, or search words per request
@@ -47,13 +48,19 @@ class AssetFilter(django_filters.FilterSet):
     tag = AllOfFilter(relation="tags", help_text="tag name(s); all must match")
     category = AllOfFilter(relation="categories", help_text="category name(s); all must match")
     jobId = django_filters.UUIDFilter(method="filter_job", help_text="the job that made the asset")
-    clientId = django_filters.UUIDFilter(field_name="client_id")
+    clientId = django_filters.CharFilter(method="filter_client", help_text="the client's key")
     search = django_filters.CharFilter(method="filter_search", help_text="words in the name or a tag")
     ordering = django_filters.OrderingFilter(fields=(("created_at", "createdAt"), ("name", "name"), ("size", "size")))
 
     class Meta:
         model = Asset
         fields: list[str] = []
+
+    def filter_client(self, qs, name, value):
+        key = parse_client_key(value)
+        if key is None:
+            raise ValidationError({"clientId": ["Not a client id."]})
+        return qs.filter(client_id=key)
 
     def filter_job(self, qs, name, value):
         return qs.filter(metadata__jobId=str(value))

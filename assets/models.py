@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from .clients import client_model_label
 from .storage import get_files_storage, presigned_url
 
 
@@ -38,7 +39,7 @@ class Category(models.Model):
 
 class Asset(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    client = models.ForeignKey("tenancy.Client", on_delete=models.CASCADE, related_name="assets")
+    client = models.ForeignKey(client_model_label(), on_delete=models.CASCADE, related_name="library_assets")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assets")
     origin = models.CharField(
         max_length=200,

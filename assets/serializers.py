@@ -8,7 +8,7 @@ from .models import Asset
 @extend_schema_serializer(component_name="Asset")
 class AssetOut(serializers.ModelSerializer):
     assetId = serializers.UUIDField(source="id", read_only=True)
-    clientId = serializers.UUIDField(source="client_id", read_only=True)
+    clientId = serializers.CharField(source="client_id", read_only=True, help_text="the client's key, as a string")
     userId = serializers.IntegerField(source="user_id", read_only=True)
     contentType = serializers.CharField(source="content_type", read_only=True)
     url = serializers.SerializerMethodField()

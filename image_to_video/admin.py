@@ -11,7 +11,7 @@ from assets.users import user_search_fields
 
 from . import services
 from .filing import AssetStoreError, asset_create_from_job
-from .models import Job, WebhookDelivery, WebhookEvent
+from .models import ClientWebhookSettings, Job, WebhookDelivery, WebhookEvent
 from .providers import PROVIDERS
 
 
@@ -42,6 +42,21 @@ class WebhookDeliveryInline(admin.TabularInline):
     def delivery_link(self, delivery):
         url = reverse(f"{self.admin_site.name}:image_to_video_webhookdelivery_change", args=[delivery.pk])
         return format_html('<a href="{}">{}</a>', url, delivery.webhook_id)
+
+
+@admin.register(ClientWebhookSettings)
+class ClientWebhookSettingsAdmin(admin.ModelAdmin):
+    """A client's default outbound webhook; its signing secret is never shown (a member rotates it with
+    ``POST …/clients/<id>/webhook-secret`` and sees it once)."""
+
+    list_display = ["client", "webhook_url", "secret_state"]
+    fields = ["client", "webhook_url", "webhook_events", "secret_state"]
+    readonly_fields = ["secret_state"]
+    raw_id_fields = ["client"]
+
+    @admin.display(description="webhook signing secret")
+    def secret_state(self, settings_row):
+        return "set" if settings_row.webhook_secret else "not set (made at the first delivery)"
 
 
 @admin.register(WebhookDelivery)

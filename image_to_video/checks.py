@@ -16,7 +16,6 @@ REQUIRED_APPS = {
     "django.contrib.sessions": "session log-in on the page and WebSockets",
     "channels": "the WebSocket consumers",
     "django_filters": "the list filters",
-    "tenancy": "clients and memberships",
     "assets": "the asset library every video is filed in",
 }
 WORKERS = ("auto", "celery", "in-process")
@@ -33,6 +32,40 @@ def check_installed_apps(app_configs: Any = None, **_: Any) -> list[checks.Check
         for name, why in REQUIRED_APPS.items()
         if not apps.is_installed(name)
     ]
+
+
+@checks.register()
+def check_tenants(app_configs: Any = None, **_: Any) -> list[checks.CheckMessage]:
+    """The tenant model and the membership callable exist (the bundled tenancy app, or the host's own)."""
+    from django.utils.module_loading import import_string
+
+    from assets.clients import DEFAULT_ACCESS, client_model_label, get_client_model
+
+    messages: list[checks.CheckMessage] = []
+    label = client_model_label()
+    try:
+        get_client_model()
+    except (LookupError, ValueError):
+        fix = 'Add "tenancy" to INSTALLED_APPS' if label == "tenancy.Client" else f"Install the app of {label}"
+        messages.append(
+            checks.Error(
+                f"AIRWAVE_CLIENT_MODEL is {label!r}, which is not an installed model.",
+                hint=f"{fix}, or set AIRWAVE_CLIENT_MODEL to your tenant model (see docs/INSTALL.md).",
+                id="image_to_video.E006",
+            )
+        )
+    access = str(getattr(settings, "AIRWAVE_CLIENT_ACCESS", DEFAULT_ACCESS))
+    try:
+        import_string(access)
+    except ImportError:
+        messages.append(
+            checks.Error(
+                f"AIRWAVE_CLIENT_ACCESS is {access!r}, which cannot be imported.",
+                hint="Point it at a callable (user) -> iterable of client keys (see docs/INSTALL.md).",
+                id="image_to_video.E007",
+            )
+        )
+    return messages
 
 
 @checks.register()

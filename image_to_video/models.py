@@ -7,6 +7,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from assets.clients import client_model_label
 from assets.storage import get_files_storage
 
 from .engine import Keyframe, MotionParams
@@ -39,7 +40,7 @@ def source_path(job: Job, filename: str) -> str:
 
 class Job(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    client = models.ForeignKey("tenancy.Client", on_delete=models.CASCADE, related_name="jobs")
+    client = models.ForeignKey(client_model_label(), on_delete=models.CASCADE, related_name="image_to_video_jobs")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="video_jobs")
     provider = models.CharField(max_length=20, default="local")
     provider_task_id = models.CharField(max_length=200, blank=True, default="", db_index=True)
@@ -174,12 +175,42 @@ class Job(models.Model):
         ).validate()
 
 
+class ClientWebhookSettings(models.Model):
+    """What the app keeps per client, whatever the tenant model: the default outbound webhook of jobs that
+    name none, and the secret that signs every webhook of the client (made at the first delivery)."""
+
+    client = models.OneToOneField(
+        client_model_label(),
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="image_to_video_webhook_settings",
+    )
+    webhook_url = models.URLField(
+        max_length=2000, blank=True, default="", help_text="Default outbound webhook for jobs that name none."
+    )
+    webhook_events = models.JSONField(
+        default=list, blank=True, help_text="Events sent to the default webhook; empty: all but job.progress."
+    )
+    webhook_secret = models.CharField(
+        max_length=100, blank=True, default="", help_text="whsec_…: signs outbound webhooks (Standard Webhooks)."
+    )
+
+    class Meta:
+        verbose_name = "client webhook settings"
+        verbose_name_plural = "client webhook settings"
+
+    def __str__(self) -> str:
+        return f"webhooks of {self.client}"
+
+
 class WebhookDelivery(models.Model):
     """One outbound webhook call and its attempts; the row is the outbox (made with the change it reports)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     webhook_id = models.CharField(max_length=60, unique=True, help_text="Sent as webhook-id on every attempt.")
-    client = models.ForeignKey("tenancy.Client", on_delete=models.CASCADE, related_name="webhook_deliveries")
+    client = models.ForeignKey(
+        client_model_label(), on_delete=models.CASCADE, related_name="image_to_video_webhook_deliveries"
+    )
     job = models.ForeignKey(Job, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries")
     event = models.CharField(max_length=30)
     url = models.CharField(max_length=2000)

@@ -42,7 +42,7 @@ class JobErrorOut(serializers.Serializer):
 @extend_schema_serializer(component_name="Job")
 class JobOut(serializers.ModelSerializer):
     jobId = serializers.UUIDField(source="id", read_only=True)
-    clientId = serializers.UUIDField(source="client_id", read_only=True)
+    clientId = serializers.CharField(source="client_id", read_only=True, help_text="the client's key, as a string")
     userId = serializers.IntegerField(source="user_id", read_only=True)
     status = serializers.SerializerMethodField()
     params = serializers.SerializerMethodField()

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import uuid
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Model, QuerySet
 
 from assets.clients import clients_of, parse_client_key
-from tenancy.models import Client
 
 from .models import FINAL_STATUSES, Job, JobStatus, WebhookDelivery
 
@@ -47,7 +46,7 @@ def batch_jobs(*, user, batch_id) -> list[Job] | None:
     return jobs or None
 
 
-def client_of_member(user, client_id) -> Client | None:
+def client_of_member(user, client_id) -> Model | None:
     cid = parse_client_key(client_id)
     return None if cid is None else clients_of(user).filter(pk=cid).first()
 

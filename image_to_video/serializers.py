@@ -11,12 +11,12 @@ import threading
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
+from django.db.models import Model
 from django.http import QueryDict
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from assets.clients import clients_of
-from tenancy.models import Client
+from assets.clients import clients_of, parse_client_key
 
 from .conf import get_config
 from .engine import (
@@ -153,17 +153,18 @@ class KeyframeIn(serializers.Serializer):
         return super().to_internal_value(data)
 
 
-def member_client(user, value) -> Client | None:
+def member_client(user, value) -> Model | None:
     """The client ``value`` names, if the user belongs to it; a 400 on clientId otherwise."""
     if value is None:
         return None
-    client = clients_of(user).filter(pk=value).first()
+    key = parse_client_key(value)
+    client = None if key is None else clients_of(user).filter(pk=key).first()
     if client is None:
         raise serializers.ValidationError("Not a client you belong to.")
     return client
 
 
-def default_client(user, client: Client | None) -> Client:
+def default_client(user, client: Model | None) -> Model:
     """The client given, or the user's only one."""
     if client is not None:
         return client
@@ -227,7 +228,7 @@ class GenerateRequest(serializers.Serializer):
     outputFormat = serializers.ChoiceField(choices=OUTPUT_FORMATS, default="mp4")
     width = serializers.IntegerField(min_value=64, max_value=1920, default=1080)
     height = serializers.IntegerField(min_value=64, max_value=1920, default=1080)
-    clientId = serializers.UUIDField(required=False, allow_null=True)
+    clientId = serializers.CharField(required=False, allow_null=True, max_length=64, help_text="the client's key")
     provider = serializers.ChoiceField(choices=PROVIDER_NAMES, required=False, allow_null=True, default=None)
     promptText = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
     focus = FocusField(required=False, default="auto")
@@ -341,7 +342,7 @@ class VariantsRequest(serializers.Serializer):
     """POST /api/image-to-video/generate/variants: one image, 1-12 variants, all jobs or none."""
 
     sourceImage = SourceImageField()
-    clientId = serializers.UUIDField(required=False, allow_null=True)
+    clientId = serializers.CharField(required=False, allow_null=True, max_length=64, help_text="the client's key")
     variants = serializers.ListField(
         child=serializers.DictField(),
         min_length=1,
@@ -370,12 +371,11 @@ class VariantsRequest(serializers.Serializer):
 class WsTicketRequest(serializers.Serializer):
     """POST /api/image-to-video/ws-ticket: a socket ticket for one of the caller's clients."""
 
-    clientId = serializers.UUIDField()
+    clientId = serializers.CharField(max_length=64, help_text="the client's key")
 
     def validate_clientId(self, value):
-        if not clients_of(self.context["request"].user).filter(pk=value).exists():
-            raise serializers.ValidationError("Not a client you belong to.")
-        return value
+        client = member_client(self.context["request"].user, value)
+        return None if client is None else client.pk
 
 
 class WsTicketOut(serializers.Serializer):

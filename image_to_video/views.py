@@ -67,7 +67,7 @@ def index(request):
                 "urls": _page_urls(),
                 "directions": DIRECTIONS,
                 "defaults": DEFAULT_DIRECTION,
-                "clients": [{"id": str(c.pk), "name": c.name} for c in clients],
+                "clients": [{"id": str(c.pk), "name": str(c)} for c in clients],
             },
         },
     )

@@ -32,7 +32,7 @@ python_for() {  # the first interpreter of that version on this machine
 run_host() {  # name, python version, pip arguments for Django and the rest
   local name=$1 version=$2; shift 2
   if [ -n "${HOST_ONLY:-}" ] && [ "$HOST_ONLY" != "$name" ]; then return; fi
-  local venv="$OUT/$name" db="host_ci_${name//-/_}"
+  local venv="$OUT/$name"
   echo "== host $name: Python $version, $*"
   "$(python_for "$version")" -m venv "$venv"
   "$venv/bin/pip" install -q --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
@@ -40,11 +40,20 @@ run_host() {  # name, python version, pip arguments for Django and the rest
     | grep -v "^WARNING: Location" || true
   "$venv/bin/python" -c "import django, rest_framework, celery; print('installed: Django', django.__version__, \
 'DRF', rest_framework.__version__, 'Celery', celery.__version__)"
-  psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
-  mkdir -p "$OUT/$name-logs"
-  (cd tests/host && HOST_DB_NAME=$db HOST_REDIS_URL=redis://127.0.0.1:6379/10 HOST_QUEUE="host-$name-$$" \
-     HOST_SCRATCH="$ROOT/$OUT/$name-scratch" HOST_LOGS="$ROOT/$OUT/$name-logs" "$ROOT/$venv/bin/python" check_host.py)
+  check_in "$name" "$venv" platform_site.settings
+  if [ -n "${ALSO_OWN_TENANTS:-}" ]; then check_in "$name-orgs" "$venv" platform_site.settings_orgs; fi
 }
 
-run_host django60 3.12 "Django>=6.0,<6.1" django-celery-beat  # beat on its database scheduler
+check_in() {  # name, venv, the host's settings module: a fresh database, then check_host.py
+  local name=$1 venv=$2 settings=$3 db="host_ci_${1//-/_}"
+  echo "-- $name: $settings"
+  psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
+  mkdir -p "$OUT/$name-logs"
+  (cd tests/host && DJANGO_SETTINGS_MODULE=$settings HOST_DB_NAME=$db HOST_REDIS_URL=redis://127.0.0.1:6379/10 \
+     HOST_QUEUE="host-$name-$$" HOST_SCRATCH="$ROOT/$OUT/$name-scratch" HOST_LOGS="$ROOT/$OUT/$name-logs" \
+     "$ROOT/$venv/bin/python" check_host.py)
+}
+
+# Django 6.0 twice: with the bundled tenancy, then with its own organisations and no tenancy app.
+ALSO_OWN_TENANTS=1 run_host django60 3.12 "Django>=6.0,<6.1" django-celery-beat  # beat: the database scheduler
 run_host django52-lowest 3.11 -c tests/host/lowest.txt

@@ -13,19 +13,11 @@ class Client(models.Model):
     name = models.CharField(max_length=200, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="clients")
-    webhook_url = models.URLField(
-        max_length=2000, blank=True, default="", help_text="Default outbound webhook for jobs that name none."
-    )
-    webhook_events = models.JSONField(
-        default=list, blank=True, help_text="Events sent to the default webhook; empty: all but job.progress."
-    )
-    webhook_secret = models.CharField(
-        max_length=100, blank=True, default="", help_text="whsec_…: signs outbound webhooks (Standard Webhooks)."
-    )
 
     class Meta:
         db_table = "airwave_client"  # the table it had when it lived in the project package
         ordering = ["name"]
+        swappable = "AIRWAVE_CLIENT_MODEL"  # a host names its own tenant model instead
 
     def __str__(self) -> str:
         return self.name

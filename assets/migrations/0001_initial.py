@@ -2,6 +2,7 @@
 
 import django.db.models.deletion
 import uuid
+from django.conf import settings
 from django.db import migrations, models
 
 
@@ -10,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('tenancy', '0001_initial'),
+        migrations.swappable_dependency(settings.AIRWAVE_CLIENT_MODEL),
     ]
 
     operations = [
@@ -48,7 +49,7 @@ class Migration(migrations.Migration):
                 ('duration', models.FloatField(blank=True, null=True)),
                 ('metadata', models.JSONField(blank=True, default=dict)),
                 ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='assets', to='tenancy.client')),
+                ('client', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='assets', to=settings.AIRWAVE_CLIENT_MODEL)),
             ],
             options={
                 'ordering': ['-created_at'],

@@ -2,6 +2,7 @@
 
 import django.db.models.deletion
 import uuid
+from django.conf import settings
 from django.db import migrations, models
 
 
@@ -9,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('image_to_video', '0005_job_focus_keyframes_framing'),
-        ('tenancy', '0003_client_webhooks'),
+        migrations.swappable_dependency(settings.AIRWAVE_CLIENT_MODEL),
     ]
 
     operations = [
@@ -62,7 +63,7 @@ class Migration(migrations.Migration):
                 ('next_retry_at', models.DateTimeField(blank=True, db_index=True, help_text='When the next attempt is due; empty once done or given up.', null=True)),
                 ('delivered_at', models.DateTimeField(blank=True, null=True)),
                 ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='webhook_deliveries', to='tenancy.client')),
+                ('client', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='webhook_deliveries', to=settings.AIRWAVE_CLIENT_MODEL)),
                 ('job', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='image_to_video.job')),
             ],
             options={

@@ -21,10 +21,11 @@ from typing import Any
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, models, transaction
+from django.db.models import Model
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from tenancy.models import Client
+from assets.clients import get_client_model
 
 from .. import dispatch, events, metrics, tasks
 from ..conf import get_config
@@ -74,7 +75,7 @@ def keyframes_json(keyframes: tuple[Keyframe, ...] | None) -> list[dict] | None:
 
 def request_fingerprint(
     *,
-    client: Client,
+    client: Model,
     params: MotionParams,
     provider: str,
     prompt_text: str,
@@ -106,7 +107,7 @@ def request_fingerprint(
 def job_create(
     *,
     user: AbstractBaseUser,
-    client: Client,
+    client: Model,
     params: MotionParams,
     source: SourceImage,
     provider: str,
@@ -140,7 +141,7 @@ def job_create(
         return existing, False
     job = Job(
         id=uuid.uuid4(),
-        client=client,
+        client_id=client.pk,
         user_id=user.pk,
         provider=provider,
         prompt_text=prompt_text,
@@ -189,18 +190,18 @@ def job_create(
     return job, True
 
 
-def _check_active_limit(client: Client) -> None:
+def _check_active_limit(client: Model) -> None:
     """Raise ClientBusy at the limit; the client's row lock makes concurrent submits count one by one."""
     limit = get_config().MAX_ACTIVE_JOBS_PER_CLIENT
-    Client.objects.select_for_update().filter(pk=client.pk).first()
-    if Job.objects.filter(client=client).exclude(status__in=FINAL_STATUSES).count() >= limit:
+    get_client_model()._default_manager.select_for_update().filter(pk=client.pk).first()
+    if Job.objects.filter(client_id=client.pk).exclude(status__in=FINAL_STATUSES).count() >= limit:
         raise ClientBusy(limit)
 
 
 def batch_create(
     *,
     user: AbstractBaseUser,
-    client: Client,
+    client: Model,
     source: SourceImage,
     variants: list[dict[str, Any]],
     idempotency_key: str = "",

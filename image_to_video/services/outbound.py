@@ -26,16 +26,16 @@ from urllib.parse import urlsplit
 
 import requests
 from django.db import transaction
+from django.db.models import Model
 from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
 from assets.models import Asset
 from assets.serializers import AssetOut
-from tenancy.models import Client
 
 from .. import dispatch, tasks
 from ..conf import get_config
-from ..models import Job, WebhookDelivery
+from ..models import ClientWebhookSettings, Job, WebhookDelivery
 from ..netcheck import non_public_addresses
 from ..outputs import JobOut
 
@@ -64,11 +64,20 @@ def new_secret() -> str:
     return "whsec_" + base64.b64encode(os.urandom(32)).decode()
 
 
-def client_secret_rotate(client: Client) -> str:
+def client_secret_rotate(client: Model) -> str:
     """A new signing secret for the client's webhooks; the old one stops signing at once."""
     secret = new_secret()
-    Client.objects.filter(pk=client.pk).update(webhook_secret=secret)
+    ClientWebhookSettings.objects.update_or_create(client_id=client.pk, defaults={"webhook_secret": secret})
     return secret
+
+
+def client_signing_secret(client_id: Any) -> str:
+    """The client's signing secret, made once (concurrent first deliveries agree on one)."""
+    settings_row, _ = ClientWebhookSettings.objects.get_or_create(client_id=client_id)
+    if not settings_row.webhook_secret:
+        ClientWebhookSettings.objects.filter(client_id=client_id, webhook_secret="").update(webhook_secret=new_secret())
+        settings_row.refresh_from_db(fields=["webhook_secret"])
+    return settings_row.webhook_secret
 
 
 def check_webhook_url(url: str) -> str:
@@ -94,9 +103,9 @@ def _targets(job: Job, event: str) -> str | None:
     """Where ``event`` of ``job`` goes: the job's own webhook, else its client's default, if subscribed."""
     if job.webhook_url:
         return job.webhook_url if event in (job.webhook_event_types or DEFAULT_EVENTS) else None
-    client = job.client
-    if client.webhook_url and event in (client.webhook_events or DEFAULT_EVENTS):
-        return client.webhook_url
+    default = ClientWebhookSettings.objects.filter(client_id=job.client_id).exclude(webhook_url="").first()
+    if default is not None and event in (default.webhook_events or DEFAULT_EVENTS):
+        return default.webhook_url
     return None
 
 
@@ -155,11 +164,7 @@ def delivery_attempt(delivery_id: Any) -> WebhookDelivery | None:
     status, error, retry = None, "", True
     try:
         check_webhook_url(delivery.url)
-        secret = delivery.client.webhook_secret
-        if not secret:
-            secret = new_secret()
-            Client.objects.filter(pk=delivery.client_id, webhook_secret="").update(webhook_secret=secret)
-            secret = Client.objects.get(pk=delivery.client_id).webhook_secret
+        secret = client_signing_secret(delivery.client_id)
         body = json.dumps(delivery.payload, separators=(",", ":"))
         sent_at = timezone.now()
         headers = {

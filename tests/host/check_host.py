@@ -30,6 +30,7 @@ HERE = Path(__file__).resolve().parent
 PY = sys.executable
 LOGS = Path(os.environ.get("HOST_LOGS", tempfile.mkdtemp(prefix="host-logs-")))
 results: list[tuple[str, bool, str]] = []
+OWN_TENANTS = os.environ.get("DJANGO_SETTINGS_MODULE", "").endswith("settings_orgs")
 
 
 def check(name: str) -> Callable[[Callable[[], None]], Callable[[], None]]:
@@ -116,15 +117,14 @@ def main() -> int:
         done = subprocess.run([PY, "manage.py", "check"], cwd=HERE, env=env, capture_output=True, text=True)
         assert done.returncode != 0 and "image_to_video.E001" in done.stderr and "django_filters" in done.stderr
 
-    @check("migrate; create_client with an e-mail-only user")
+    @check(f"migrate; tenants and e-mail-only users ({'its own organisations' if OWN_TENANTS else 'tenancy'})")
     def _() -> None:
         manage("migrate", "--noinput", "-v0")
-        state["alice"] = json.loads(
-            manage("create_client", "Acme", "--user", "alice@example.com", "--password", "pw-Alice-1")
-        )
-        state["bob"] = json.loads(
-            manage("create_client", "Other", "--user", "bob@example.com", "--password", "pw-Bob-22")
-        )
+        make = "make_org" if OWN_TENANTS else "create_client"  # no tenancy app with its own tenants
+        state["alice"] = json.loads(manage(make, "Acme", "--user", "alice@example.com", "--password", "pw-Alice-1"))
+        state["bob"] = json.loads(manage(make, "Other", "--user", "bob@example.com", "--password", "pw-Bob-22"))
+        if OWN_TENANTS:
+            assert state["alice"]["clientId"].isdigit(), state["alice"]  # integer keys, strings on the wire
         env = dict(os.environ, DJANGO_SUPERUSER_PASSWORD="pw-Admin-333")
         manage("createsuperuser", "--noinput", "--email", "admin@example.com", env=env)
 
@@ -231,10 +231,30 @@ def _end_to_end(base: str, state: dict) -> None:
         name = asset["metadata"].get("jobId")
         assert requests.get(f"{base}/media/videos/{name}.mp4").status_code == 404
 
-    @check("tenancy: another client's member sees nothing")
+    @check("tenancy: another client's member sees nothing, submits nothing, subscribes to nothing")
     def _() -> None:
         assert requests.get(f"{base}/video/api/jobs/{state['job']['jobId']}", headers=other).status_code == 404
         assert requests.get(f"{base}/video/library/", headers=other).json()["count"] == 0
+        body = {"sourceImage": photo(), "clientId": alice["clientId"], "width": 160, "height": 96, "duration": 1}
+        submitted = requests.post(f"{base}/video/api/generate", json=body, headers=other)
+        assert submitted.status_code in (400, 403, 404) and "clientId" in submitted.json(), submitted.text
+        ticket = requests.post(f"{base}/video/api/ws-ticket", json={"clientId": alice["clientId"]}, headers=other)
+        assert ticket.status_code in (400, 403, 404)
+        socket_url = (
+            f"ws://{base.split('//', 1)[1]}/ws/image-to-video/clients/{alice['clientId']}/?token={bob['token']}"
+        )
+
+        async def refused() -> int:
+            async with websockets.connect(socket_url, origin=base) as ws:
+                try:
+                    await asyncio.wait_for(ws.recv(), 10)
+                except websockets.ConnectionClosed as closed:
+                    return closed.rcvd.code if closed.rcvd else 0
+            return 0
+
+        assert asyncio.run(refused()) == 4403
+        listing = requests.get(f"{base}/video/api/jobs/client/{alice['clientId']}", headers=auth).json()
+        assert listing["count"] == 1, "nothing was made in the other client"
 
     @check("the page at the host's prefix, with the host's routes; the host's login")
     def _() -> None:

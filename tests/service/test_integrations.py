@@ -18,7 +18,7 @@ import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from assets.models import Asset
-from image_to_video.models import Job, WebhookDelivery
+from image_to_video.models import ClientWebhookSettings, Job, WebhookDelivery
 from tests.conftest import generate_body, upload_files, wait_for_job
 
 GENERATE = "/api/image-to-video/generate"
@@ -212,9 +212,9 @@ def test_a_target_that_turns_private_is_refused_at_delivery(in_process, tenant, 
 
 
 def test_the_client_default_webhook_and_its_event_filter(in_process, tenant, s3, receiver):
-    tenant.client.webhook_url = receiver.url
-    tenant.client.webhook_events = ["asset.created"]
-    tenant.client.save()
+    ClientWebhookSettings.objects.create(
+        client=tenant.client, webhook_url=receiver.url, webhook_events=["asset.created"]
+    )
     response = tenant.api.post(GENERATE, generate_body(), format="json")
     wait_for_job(response.json()["jobId"], asset=True)
     receiver.wait_for(1)
@@ -230,8 +230,7 @@ def test_deliveries_and_secrets_are_the_clients_own(tenant, outsider):
     assert outsider.api.get(f"/api/image-to-video/jobs/{job.pk}/deliveries").status_code == 404
     assert outsider.api.post(f"/api/image-to-video/clients/{tenant.client.pk}/webhook-secret").status_code == 404
     assert outsider.api.post("/api/image-to-video/clients/not-a-uuid/webhook-secret").status_code == 404
-    tenant.client.refresh_from_db()
-    assert tenant.client.webhook_secret == ""
+    assert not ClientWebhookSettings.objects.filter(client=tenant.client).exists()
 
 
 def test_the_admin_shows_the_delivery_log_and_redelivers(in_process, tenant, s3, receiver, admin_client):

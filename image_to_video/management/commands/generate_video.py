@@ -6,16 +6,17 @@ import json
 import sys
 from pathlib import Path
 
+from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from assets.clients import get_client_model, is_member, parse_client_key
 from assets.users import user_by_natural_key, user_get_or_create
 from image_to_video import dispatch, services
 from image_to_video.engine import OUTPUT_FORMATS, EngineError, MotionParams, probe_image
 from image_to_video.engine.cli import add_move_arguments, move_fields
 from image_to_video.models import Job, JobStatus
 from image_to_video.serializers import EXTENSIONS
-from tenancy.models import Client, Membership
 
 DEMO_CLIENT, DEMO_USER = "Demo", "demo"
 
@@ -79,21 +80,32 @@ class Command(BaseCommand):
             raise CommandError(f"job {job.pk} {job.status}: {message}")
 
     def _owner(self, username, client_id):
-        """The job's user and client: given ones must already belong together; defaults are the demo pair."""
+        """The job's user and client: given ones must already belong together; defaults are the demo pair
+        (with the bundled tenancy app; with a host's own tenant model, --client and --user are needed)."""
         if client_id:
-            client = Client.objects.filter(pk=client_id).first()
+            key = parse_client_key(client_id)
+            client = None if key is None else get_client_model()._default_manager.filter(pk=key).first()
             if client is None:
                 raise CommandError(f"no client {client_id}")
-            if username is None:  # the client's first member, never a new one
-                membership = client.memberships.select_related("user").order_by("created_at").first()
+            if username is None:
+                if not _bundled_tenancy():
+                    raise CommandError("pass --user: a member of the client")
+                memberships = apps.get_model("tenancy", "Membership").objects.filter(client_id=client.pk)
+                membership = memberships.select_related("user").order_by("created_at").first()
                 if membership is None:
                     raise CommandError(f"client {client.pk} has no members; pass --user")
                 return membership.user, client
             user = user_by_natural_key(username)
-            if user is None or not Membership.objects.filter(client=client, user=user).exists():
+            if user is None or not is_member(user, client.pk):
                 raise CommandError(f"user {username} is not a member of client {client.pk}")
             return user, client
-        client, _ = Client.objects.get_or_create(name=DEMO_CLIENT)
+        if not _bundled_tenancy():
+            raise CommandError("pass --client and --user: the demo client needs the bundled tenancy app")
+        client, _ = apps.get_model("tenancy", "Client").objects.get_or_create(name=DEMO_CLIENT)
         user, _ = user_get_or_create(username or DEMO_USER)
-        Membership.objects.get_or_create(client=client, user=user)
+        apps.get_model("tenancy", "Membership").objects.get_or_create(client=client, user=user)
         return user, client
+
+
+def _bundled_tenancy() -> bool:
+    return apps.is_installed("tenancy") and get_client_model()._meta.label == "tenancy.Client"

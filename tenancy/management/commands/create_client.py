@@ -2,9 +2,10 @@
 
 import json
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from assets.clients import get_client_model
 from assets.models import ApiToken
 from assets.users import user_get_or_create
 from tenancy.models import Client, Membership
@@ -23,6 +24,11 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, name, username, password, **options):
+        if get_client_model() is not Client:
+            raise CommandError(
+                f"create_client makes the bundled tenancy's clients, but AIRWAVE_CLIENT_MODEL is "
+                f"{get_client_model()._meta.label}: make tenants your platform's way (docs/INSTALL.md)."
+            )
         client, _ = Client.objects.get_or_create(name=name)
         user, _ = user_get_or_create(username)
         if password is not None:
