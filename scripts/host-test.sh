@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 OUT=var/host
-rm -rf "$OUT" && mkdir -p "$OUT/wheel"
+rm -rf "$OUT" tests/host/image_to_video_files tests/host/public-media && mkdir -p "$OUT/wheel"
 .venv/bin/pip wheel --no-deps -q -w "$OUT/wheel" . 2>&1 | grep -v "^WARNING: Location" || true
 rm -rf build ./*.egg-info
 WHEEL=$(ls "$OUT"/wheel/*.whl)
