@@ -8,7 +8,7 @@ from .users import user_search_fields
 class AssetAdmin(admin.ModelAdmin):
     list_display = ["name", "client", "user", "content_type", "size", "created_at"]
     list_filter = ["client", "content_type", "tags", "categories"]
-    search_fields = ["name", "id", "metadata__jobId"]
+    search_fields = ["name", "id", "origin"]  # an origin holds the maker's id, e.g. a job's
     readonly_fields = [
         "id",
         "client",

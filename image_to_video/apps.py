@@ -10,7 +10,12 @@ class ImageToVideoConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from assets.filters import register_origin_parameter
+
         from . import checks, dispatch, logs, signals, tasks  # noqa: F401  (checks, signals: register them)
+        from .models import asset_origin_of
+
+        register_origin_parameter("jobId", asset_origin_of, "the job that made the asset")
 
         dispatch.set_periodic(tasks.in_process_sweep)
         logs.scrub_server_logs()

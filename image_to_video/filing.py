@@ -28,7 +28,7 @@ from . import events, logs, metrics
 from .conf import get_config
 from .engine import EngineError
 from .engine.probe import VideoFacts, poster_jpeg, probe_video
-from .models import Job, JobStatus
+from .models import ORIGIN_PREFIX, Job, JobStatus
 from .providers import ProviderError
 from .services.outbound import deliveries_create
 from .services.scratch import StorageUnavailable, store_video, stored_video_exists
@@ -43,7 +43,7 @@ __all__ = ["AssetStoreError", "asset_create_from_job", "asset_origin", "assets_r
 
 
 def asset_origin(job: Job) -> str:
-    return f"image_to_video.job:{job.pk}"
+    return f"{ORIGIN_PREFIX}{job.pk}"
 
 
 def asset_create_from_job(*, job_id: Any) -> Asset | None:

@@ -30,6 +30,17 @@ ALLOWED_TRANSITIONS = {
 }
 
 
+ORIGIN_PREFIX = "image_to_video.job:"  # an asset's origin: the job that made it
+
+
+def asset_origin_of(job_id: object) -> str | None:
+    """The origin of the asset a job made, or None when ``job_id`` is not a job id at all."""
+    try:
+        return f"{ORIGIN_PREFIX}{uuid.UUID(str(job_id))}"
+    except ValueError:
+        return None
+
+
 def auto_focus() -> str:
     return "auto"
 

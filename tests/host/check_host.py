@@ -233,8 +233,24 @@ def _end_to_end(base: str, state: dict) -> None:
 
     @check("tenancy: another client's member sees nothing, submits nothing, subscribes to nothing")
     def _() -> None:
-        assert requests.get(f"{base}/video/api/jobs/{state['job']['jobId']}", headers=other).status_code == 404
+        job_id, client_id, asset_id = state["job"]["jobId"], alice["clientId"], state["asset"]["assetId"]
+        every_route = [  # each of the apps' routes that names something of a client, at the host's prefixes
+            ("get", f"/video/api/jobs/{job_id}"),
+            ("get", f"/video/api/jobs/{job_id}/"),
+            ("get", f"/video/api/jobs/client/{client_id}"),
+            ("post", f"/video/api/jobs/{job_id}/cancel"),
+            ("get", f"/video/api/jobs/{job_id}/deliveries"),
+            ("post", f"/video/api/clients/{client_id}/webhook-secret"),
+            ("get", f"/video/library/{asset_id}"),
+            ("get", f"/video/library/{asset_id}/file"),
+            ("get", f"/video/library/{asset_id}/poster"),
+        ]
+        for method, path in every_route:
+            answer = getattr(requests, method)(base + path, headers=other)
+            assert answer.status_code == 404, f"{method} {path}: {answer.status_code}"
         assert requests.get(f"{base}/video/library/", headers=other).json()["count"] == 0
+        assert requests.get(f"{base}/video/library/?clientId={client_id}", headers=other).json()["count"] == 0
+        assert requests.get(f"{base}/video/api/jobs/{job_id}", headers=auth).json()["status"] == "completed"
         body = {"sourceImage": photo(), "clientId": alice["clientId"], "width": 160, "height": 96, "duration": 1}
         submitted = requests.post(f"{base}/video/api/generate", json=body, headers=other)
         assert submitted.status_code in (400, 403, 404) and "clientId" in submitted.json(), submitted.text

@@ -24,6 +24,7 @@ def _asset(tenant, name, tags=(), categories=(), job=None, size=10, **metadata):
         content_type="video/mp4",
         size=size,
         metadata={"jobId": str(job.pk) if job else None, **metadata},
+        origin=f"image_to_video.job:{job.pk}" if job else None,
     )
     if job is not None:
         job.asset = asset
