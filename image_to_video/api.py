@@ -23,7 +23,6 @@ from rest_framework.views import APIView
 from assets.policy import PageSizePagination
 
 from . import events, selectors, services
-from .conf import get_config
 from .models import FINAL_STATUSES, Job, JobStatus
 from .outputs import BatchOut, DeliveryOut, JobOut, SecretOut
 from .policies import AppApiPolicy
@@ -63,10 +62,6 @@ class JobViewSet(AppApiPolicy, mixins.RetrieveModelMixin, viewsets.GenericViewSe
 
     def get_throttles(self):
         return [GenerateRateThrottle()] if self.action in ("generate", "variants") else super().get_throttles()
-
-    def body_limit(self) -> int:
-        config = get_config()
-        return config.GENERATE_BODY_LIMIT if self.action in ("generate", "variants") else config.OTHER_BODY_LIMIT
 
     @extend_schema(
         request=GenerateRequest,

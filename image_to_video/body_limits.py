@@ -24,11 +24,26 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[..., Awaitable[None]]  # Django's handler types its arguments its own way
 
 
-class BodyTooLarge(Exception):
-    pass
+class _OverLimit(Exception):
+    """Raised inside the ASGI middleware when a streamed body passes its limit."""
 
 
 GENERATE_ROUTES = frozenset({"job-generate", "job-variants"})
+
+
+def route_limit(namespaces: list[str], url_name: str | None) -> int | None:
+    """The one rule for the apps' routes, by namespace and URL name (the views and the ASGI middleware both
+    ask it); None for a route that is not the apps'."""
+    config = get_config()
+    if "image_to_video" in namespaces:
+        if url_name in GENERATE_ROUTES:
+            return config.GENERATE_BODY_LIMIT
+        if url_name == "webhook":
+            return config.WEBHOOK_BODY_LIMIT
+        return config.OTHER_BODY_LIMIT
+    if set(namespaces) & {"assets", "image_to_video_page"}:
+        return config.OTHER_BODY_LIMIT
+    return None
 
 
 def app_route_limit(path: str) -> int | None:
@@ -37,17 +52,7 @@ def app_route_limit(path: str) -> int | None:
         match = resolve(path)
     except Resolver404:
         return None
-    namespaces = set(match.namespaces)
-    config = get_config()
-    if "image_to_video" in namespaces:
-        if match.url_name in GENERATE_ROUTES:
-            return config.GENERATE_BODY_LIMIT
-        if match.url_name == "webhook":
-            return config.WEBHOOK_BODY_LIMIT
-        return config.OTHER_BODY_LIMIT
-    if namespaces & {"assets", "image_to_video_page"}:
-        return config.OTHER_BODY_LIMIT
-    return None
+    return route_limit(match.namespaces, match.url_name)
 
 
 class BodySizeLimit:
@@ -78,7 +83,7 @@ class BodySizeLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise BodyTooLarge
+                    raise _OverLimit
             return message
 
         async def watched_send(message: Message) -> None:
@@ -88,7 +93,7 @@ class BodySizeLimit:
 
         try:
             await self.app(scope, counted_receive, watched_send)
-        except BodyTooLarge:
+        except _OverLimit:
             if not started:
                 await _too_large(send, limit)
 

@@ -18,6 +18,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from assets.policy import ApiPolicy
 
 from . import services
+from .body_limits import route_limit
 from .conf import get_config
 
 log = logging.getLogger(__name__)
@@ -68,10 +69,10 @@ class AppApiPolicy(ApiPolicy):
     """The base of every API view of the app (first in a viewset's bases): the apps' policy, plus the
     services' refusals as HTTP and a bounded body."""
 
-    body_limit: Callable[[], int] = staticmethod(lambda: get_config().OTHER_BODY_LIMIT)
-
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        declared_body_limit(request, self.body_limit())
+        match = request.resolver_match
+        limit = route_limit(match.namespaces, match.url_name) if match else None
+        declared_body_limit(request, limit if limit is not None else get_config().OTHER_BODY_LIMIT)
         super().initial(request, *args, **kwargs)
 
     def get_exception_handler(self) -> Callable[..., Response | None]:

@@ -22,7 +22,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import dispatch, tasks
-from .conf import get_config
 from .policies import AppApiPolicy
 from .providers import provider_class
 from .providers.base import WebhookNotConfigured, WebhookRejected
@@ -42,7 +41,6 @@ class ProviderWebhookView(AppApiPolicy, APIView):
     permission_classes = [AllowAny]
     parser_classes = []
     provider = "runway"
-    body_limit = staticmethod(lambda: get_config().WEBHOOK_BODY_LIMIT)
 
     @extend_schema(
         request=OpenApiTypes.OBJECT,
