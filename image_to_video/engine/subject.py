@@ -15,7 +15,7 @@ tens of milliseconds per photo.
 
 from __future__ import annotations
 
-import functools
+import threading
 from dataclasses import dataclass
 
 import cv2
@@ -42,11 +42,18 @@ class Subject:
         return (x0 + x1) / 2, (y0 + y1) / 2
 
 
-@functools.cache
+_per_thread = threading.local()
+
+
 def _face_cascade() -> cv2.CascadeClassifier:
-    cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")  # type: ignore[attr-defined]
-    if cascade.empty():
-        raise RuntimeError("OpenCV's face cascade is missing from the installed wheel")
+    """This thread's own classifier: ``detectMultiScale`` keeps scratch state in it and is not thread-safe
+    (threads sharing one failed with ``vector::_M_range_check``), so each render thread loads its own once."""
+    cascade = getattr(_per_thread, "face_cascade", None)
+    if cascade is None:
+        cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")  # type: ignore[attr-defined]
+        if cascade.empty():
+            raise RuntimeError("OpenCV's face cascade is missing from the installed wheel")
+        _per_thread.face_cascade = cascade
     return cascade
 
 

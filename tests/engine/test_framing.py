@@ -281,3 +281,17 @@ def test_sampling_a_path_at_once_matches_asking_it_frame_by_frame():
     for i, t in enumerate(times):
         cam = path(float(t))
         assert (zoom[i], x[i], y[i], angle[i]) == pytest.approx((cam.zoom, cam.x, cam.y, cam.angle), abs=1e-12)
+
+
+def test_detection_in_many_threads_at_once_agrees_with_one_thread():
+    """The in-process worker renders two jobs at once: threads detecting together get what one thread gets
+    (a shared OpenCV cascade failed 16 of 120 calls here with ``vector::_M_range_check``)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    rgb = load_image(ASTRONAUT)
+    photos = [rgb, np.ascontiguousarray(rgb[:, ::-1]), cv2.resize(rgb, (384, 384))]
+    expected = [detect_subject(p) for p in photos]
+    with ThreadPoolExecutor(4) as pool:
+        found = list(pool.map(lambda i: detect_subject(photos[i % 3]), range(120)))
+    assert all(f.method == "face" for f in found)
+    assert found == [expected[i % 3] for i in range(120)]
