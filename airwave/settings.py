@@ -14,6 +14,7 @@ from typing import Any
 import dj_database_url
 from botocore.config import Config as BotoConfig
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("AIRWAVE_VAR_DIR", BASE_DIR / "var"))
@@ -244,6 +245,10 @@ CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "airwave")
 # Publishing gives up within a few seconds when the broker is down (the job row is the outbox).
 CELERY_BROKER_CONNECTION_TIMEOUT = 1.5
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
+# A worker started without -Q takes every queue: the apps' two and the default (docs/DEPLOY.md sizes each).
+RENDER_QUEUE = os.environ.get("CELERY_RENDER_QUEUE", "image_to_video.render")
+IO_QUEUE = os.environ.get("CELERY_IO_QUEUE", "image_to_video.io")
+CELERY_TASK_QUEUES = [Queue(name) for name in (CELERY_TASK_DEFAULT_QUEUE, RENDER_QUEUE, IO_QUEUE)]
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")  # the apps add their sweeps to beat
 
 
@@ -264,6 +269,9 @@ IMAGE_TO_VIDEO: dict[str, Any] = {
     "OUTBOUND_WEBHOOK_ALLOW_PRIVATE": env_bool("OUTBOUND_WEBHOOK_ALLOW_PRIVATE", False),
     "UPLOAD_DIR": Path(os.environ.get("UPLOAD_DIR") or VAR_DIR / "uploads"),
     "FILES_ROOT": VAR_DIR / "media",
+    "RENDER_QUEUE": RENDER_QUEUE,
+    "IO_QUEUE": IO_QUEUE,
+    **env_float("RENDER_GRACE_SECONDS"),
     "WORKER": "celery" if os.environ.get("CELERY_BROKER_URL") or os.environ.get("REDIS_URL") else "in-process",
     "PUBLIC_S3_ENDPOINT_URL": os.environ.get("AWS_S3_PUBLIC_ENDPOINT_URL") or None,
     "URL_EXPIRE_SECONDS": int(os.environ.get("AWS_QUERYSTRING_EXPIRE", "600")),

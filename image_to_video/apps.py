@@ -17,7 +17,7 @@ class ImageToVideoConfig(AppConfig):
 
         register_origin_parameter("jobId", asset_origin_of, "the job that made the asset")
 
-        dispatch.set_periodic(tasks.in_process_sweep)
+        dispatch.set_schedule(tasks.SCHEDULE)
         logs.scrub_server_logs()
         # Without a broker the in-process worker starts with the first request the process serves (it also
         # picks up jobs a restart left behind); commands such as migrate never start it.

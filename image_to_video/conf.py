@@ -62,7 +62,12 @@ class Config:
 
     # Workers
     WORKER: str = "auto"  # auto (Celery when the Celery app has a broker) | celery | in-process
-    QUEUE: str | None = None  # the Celery queue of every task; None: the Celery app's default queue
+    # Celery queues: renders (CPU-bound, one worker process per core) and io (filing, Runway, webhooks, sweeps).
+    # None: QUEUE, else the Celery app's default queue, so a host's existing worker runs everything.
+    RENDER_QUEUE: str | None = None
+    IO_QUEUE: str | None = None
+    QUEUE: str | None = None  # both kinds' queue where RENDER_QUEUE / IO_QUEUE are unset
+    RENDER_GRACE_SECONDS: float = 20.0  # on SIGTERM a render may finish within this; else its job is handed back
     TASK_SOFT_TIME_LIMIT: float | None = None  # seconds; None: the Celery app's own
     TASK_TIME_LIMIT: float | None = 3600.0  # seconds a task may run before its worker process is replaced
     PERIODIC_TASKS: bool = True  # register the sweeps with the Celery app's beat (any scheduler)
@@ -75,6 +80,9 @@ class Config:
     # Outbound webhooks
     OUTBOUND_WEBHOOK_ALLOW_PRIVATE: bool = False  # private/loopback targets (tests, closed networks only)
     OUTBOUND_WEBHOOK_FIRST_RETRY: float = 5.0  # seconds, doubling
+    OUTBOUND_WEBHOOK_DEADLINE: float = 15.0  # seconds for a whole attempt: connect, send, read the reply
+    OUTBOUND_WEBHOOK_REPLY_LIMIT: int = 64 * 1024  # bytes of a reply read; the rest is dropped unread
+    OUTBOUND_WEBHOOKS_IN_FLIGHT_PER_CLIENT: int = 4  # a client's further deliveries wait without a worker
 
     # WebSockets and the page
     WS_ACCESS_RECHECK_SECONDS: float = 2.0

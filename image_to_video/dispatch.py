@@ -1,27 +1,38 @@
-"""Where queued work runs: Celery when a broker is configured, else this process.
+"""Where queued work runs: two queues, one interface, Celery or this process behind it.
 
-``enqueue(task, *args)`` is the one way work leaves a request. With a broker
-(``REDIS_URL`` / ``CELERY_BROKER_URL``) it is a Celery message for any worker on
-any host; without one, a small thread pool in this process runs the same task
-function, so ``make demo`` and ``make serve`` need no server. ``inline()`` runs
-queued work at once in the calling thread (the ``generate_video`` command).
+Work is of two kinds. **Render** turns are CPU-bound, one per core
+(``RENDER_QUEUE``, ``image_to_video.render`` in the standalone project); **io**
+is everything else, short and mostly waiting on the network (``IO_QUEUE``:
+filing with probe and poster, Runway's create/poll/download, outbound webhooks,
+the periodic sweeps). Kept apart, a backlog of renders never holds up filing a
+finished video, a poll or a webhook. A task says its kind (``queue_kind``, set
+in :mod:`.tasks`); io is the default.
 
-Publishing gives up quickly when the broker is down (within about 4.5 seconds) and
-raises; callers whose work is recorded in the database (every job is) leave it
-to the recovery sweep. This module imports no app module: what the periodic
-timer runs is handed to it (:func:`set_periodic`).
+The interface is :func:`send`, :func:`send_later` and :func:`pending` (plus
+:func:`queue_stats` for ``/metrics``). With a broker (``WORKER = "celery"``, or
+``"auto"`` with the Celery app's broker set) each is a Celery message for any
+worker on any host; without one, two thread pools in this process run the same
+task functions (:class:`InProcessQueues`), so ``make demo`` and ``make serve``
+need no server. ``inline()`` runs queued work at once in the calling thread
+(the ``generate_video`` command).
+
+Publishing gives up quickly when the broker is down (within about 4.5 seconds)
+and raises; callers whose work is recorded in the database (every job is) leave
+it to the recovery sweep. This module imports no app module: the periodic
+schedule is handed to it (:func:`set_schedule`).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from celery import current_app
 from django.db import close_old_connections, connections
@@ -29,15 +40,42 @@ from django.db import close_old_connections, connections
 from .conf import get_config
 
 log = logging.getLogger(__name__)
-IN_PROCESS_WORKERS = 2
+Kind = Literal["render", "io"]
+KINDS: tuple[Kind, ...] = ("render", "io")
+IN_PROCESS_THREADS: dict[Kind, int] = {"render": 2, "io": 4}
 PUBLISH_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
+SENT_AT_HEADER = "image_to_video_sent_at"  # epoch seconds, read back by queue_stats for the oldest message's age
 
 _local = threading.local()
-_lock = threading.Lock()
-_waiting: Counter[str] = Counter()  # in-process: task name -> submitted, not yet started
-_executor: ThreadPoolExecutor | None = None
-_timer: threading.Thread | None = None
-_periodic: Callable[[], None] | None = None
+
+
+@dataclass(frozen=True)
+class QueueStats:
+    depth: int
+    oldest_age: float | None  # seconds; None when empty or unknown (a broker that cannot tell)
+
+
+@dataclass(frozen=True)
+class Periodic:
+    """One entry of the periodic schedule: what runs, and every how many seconds."""
+
+    name: str
+    task: Any
+    every: Callable[[], float]
+
+
+# --- which queue ---------------------------------------------------------------------------------
+
+
+def kind_of(task: Any) -> Kind:
+    return "render" if getattr(task, "queue_kind", "io") == "render" else "io"
+
+
+def queue_name(kind: Kind = "io") -> str:
+    """The queue of a kind of work: the config's name for it, else ``QUEUE``, else the Celery app's default."""
+    config = get_config()
+    named = config.RENDER_QUEUE if kind == "render" else config.IO_QUEUE
+    return named or config.QUEUE or str(current_app.conf.task_default_queue)
 
 
 def uses_celery() -> bool:
@@ -48,19 +86,7 @@ def uses_celery() -> bool:
     return mode == "celery"
 
 
-def queue_name() -> str:
-    """The queue the apps' tasks go to: the config's, else the Celery app's default queue."""
-    return get_config().QUEUE or str(current_app.conf.task_default_queue)
-
-
-def _task_options() -> dict[str, Any]:
-    config = get_config()
-    options: dict[str, Any] = {"queue": queue_name()}
-    if config.TASK_TIME_LIMIT:
-        options["time_limit"] = config.TASK_TIME_LIMIT
-    if config.TASK_SOFT_TIME_LIMIT:
-        options["soft_time_limit"] = config.TASK_SOFT_TIME_LIMIT
-    return options
+# --- running now, in this thread ------------------------------------------------------------------
 
 
 def is_inline() -> bool:
@@ -83,90 +109,210 @@ def progress_hook() -> Callable[[float], None] | None:
     return getattr(_local, "progress", None)
 
 
+# --- the interface --------------------------------------------------------------------------------
+
+
+def send(task: Any, *args: Any) -> None:
+    """Run ``task(*args)`` on a worker of the task's kind."""
+    _send(task, args, None)
+
+
+def send_later(task: Any, delay: float, *args: Any) -> None:
+    """Run ``task(*args)`` on a worker of the task's kind, ``delay`` seconds from now."""
+    _send(task, args, max(0.0, delay))
+
+
+def pending(task: Any) -> int:
+    """How many messages wait in ``task``'s queue (in-process: runs of ``task`` not yet started)."""
+    if uses_celery():
+        return CeleryQueues.pending(task)
+    return _in_process().pending(task)
+
+
+def queue_stats() -> dict[str, QueueStats]:
+    """Per queue name: how many messages wait and how old the oldest is (``/metrics``, autoscalers)."""
+    if uses_celery():
+        return CeleryQueues.stats()
+    return _in_process().stats()
+
+
+def _send(task: Any, args: tuple[Any, ...], delay: float | None) -> None:
+    if is_inline():
+        if delay:
+            time.sleep(delay)
+        task(*args)
+    elif uses_celery():
+        CeleryQueues.send(task, args, delay)
+    else:
+        _in_process().send(task, args, delay)
+
+
 def _name(task: Any) -> str:
     return str(getattr(task, "name", getattr(task, "__name__", task)))
 
 
-def enqueue(task: Any, *args: Any, countdown: float | None = None) -> None:
-    """Run ``task(*args)`` on a worker, after ``countdown`` seconds if given."""
-    if is_inline():
-        if countdown:
-            time.sleep(countdown)
-        task(*args)
-    elif uses_celery():
-        task.apply_async(args=args, countdown=countdown, retry=True, retry_policy=PUBLISH_RETRY, **_task_options())
-    else:
-        name = _name(task)
-        with _lock:
-            _waiting[name] += 1
-        if countdown:
-            timer = threading.Timer(countdown, lambda: _pool().submit(_run_in_thread, task, args, name))
-            timer.daemon = True
-            timer.start()
-        else:
-            _pool().submit(_run_in_thread, task, args, name)
+class CeleryQueues:
+    """The apps' two queues on the Celery app's broker."""
 
+    @staticmethod
+    def send(task: Any, args: tuple[Any, ...], delay: float | None) -> None:
+        config = get_config()
+        options: dict[str, Any] = {"queue": queue_name(kind_of(task))}
+        if config.TASK_TIME_LIMIT:
+            options["time_limit"] = config.TASK_TIME_LIMIT
+        if config.TASK_SOFT_TIME_LIMIT:
+            options["soft_time_limit"] = config.TASK_SOFT_TIME_LIMIT
+        task.apply_async(
+            args=args,
+            countdown=delay,
+            retry=True,
+            retry_policy=PUBLISH_RETRY,
+            headers={SENT_AT_HEADER: time.time() + (delay or 0.0)},
+            **options,
+        )
 
-def pending(task: Any) -> int:
-    """How many runs of ``task`` wait to start (Celery: every message waiting in the queue)."""
-    if uses_celery():
+    @staticmethod
+    def pending(task: Any) -> int:
         try:
             with current_app.connection_for_read() as conn:
-                _, count, _ = conn.default_channel.queue_declare(queue=queue_name(), passive=True)
+                _, count, _ = conn.default_channel.queue_declare(queue=queue_name(kind_of(task)), passive=True)
                 return int(count)
         except Exception:  # no such queue yet, or the broker is down: assume nothing waits
             return 0
-    with _lock:
-        return _waiting[_name(task)]
+
+    @staticmethod
+    def stats() -> dict[str, QueueStats]:
+        """Depth from the broker (any transport); the oldest message's age where the broker keeps a list (Redis)."""
+        found: dict[str, QueueStats] = {}
+        try:
+            with current_app.connection_for_read() as conn:
+                channel = conn.default_channel
+                for name in dict.fromkeys(queue_name(kind) for kind in KINDS):
+                    try:
+                        _, depth, _ = channel.queue_declare(queue=name, passive=True)
+                    except Exception:  # not declared yet: nothing was ever sent to it
+                        found[name] = QueueStats(0, None)
+                        continue
+                    found[name] = QueueStats(int(depth), _oldest_age_on_redis(channel, name) if depth else None)
+        except Exception:
+            log.warning("queue stats unavailable: the broker did not answer", exc_info=True)
+        return found
 
 
-def _run_in_thread(task: Any, args: tuple[Any, ...], name: str) -> None:
-    with _lock:
-        _waiting[name] -= 1
-    close_old_connections()
+def _oldest_age_on_redis(channel: Any, queue: str) -> float | None:
+    """Kombu's Redis transport pushes on the left and pops on the right: the oldest message is at index -1."""
+    client = getattr(channel, "client", None)
+    if client is None or not hasattr(client, "lindex"):
+        return None
     try:
-        task(*args)
-    except Exception:
-        log.exception("in-process task %s%r failed", name, args)
-    finally:
-        connections.close_all()
+        raw = client.lindex(queue, -1)
+        sent_at = json.loads(raw)["headers"].get(SENT_AT_HEADER) if raw else None
+    except Exception:  # another producer's message, or not JSON: age unknown
+        return None
+    return max(0.0, time.time() - float(sent_at)) if sent_at else None
 
 
-def _pool() -> ThreadPoolExecutor:
-    global _executor, _timer
-    with _lock:
-        if _executor is None:
-            _executor = ThreadPoolExecutor(IN_PROCESS_WORKERS, thread_name_prefix="airwave-worker")
-        if _timer is None:
-            _timer = threading.Thread(target=_periodic_forever, name="airwave-periodic", daemon=True)
-            _timer.start()
-    return _executor
+class InProcessQueues:
+    """Two thread pools in this process (renders, io) and a timer running the periodic schedule."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pools = {
+            kind: ThreadPoolExecutor(IN_PROCESS_THREADS[kind], thread_name_prefix=f"airwave-{kind}") for kind in KINDS
+        }
+        self._waiting: dict[Kind, dict[int, tuple[str, float]]] = {kind: {} for kind in KINDS}
+        self._tickets = iter(range(1 << 62))
+        self._timer = threading.Thread(target=self._run_schedule, name="airwave-periodic", daemon=True)
+        self._timer.start()
+
+    def send(self, task: Any, args: tuple[Any, ...], delay: float | None) -> None:
+        kind, name = kind_of(task), _name(task)
+        with self._lock:
+            ticket = next(self._tickets)
+            self._waiting[kind][ticket] = (name, time.monotonic() + (delay or 0.0))
+        if delay:
+            timer = threading.Timer(delay, self._submit, (kind, ticket, task, args, name))
+            timer.daemon = True
+            timer.start()
+        else:
+            self._submit(kind, ticket, task, args, name)
+
+    def _submit(self, kind: Kind, ticket: int, task: Any, args: tuple[Any, ...], name: str) -> None:
+        self._pools[kind].submit(self._run, kind, ticket, task, args, name)
+
+    def _run(self, kind: Kind, ticket: int | None, task: Any, args: tuple[Any, ...], name: str) -> None:
+        if ticket is not None:
+            with self._lock:
+                self._waiting[kind].pop(ticket, None)
+        close_old_connections()
+        try:
+            task(*args)
+        except Exception:
+            log.exception("in-process task %s%r failed", name, args)
+        finally:
+            connections.close_all()
+
+    def pending(self, task: Any) -> int:
+        name = _name(task)
+        with self._lock:
+            return sum(1 for waiting, _ in self._waiting[kind_of(task)].values() if waiting == name)
+
+    def stats(self) -> dict[str, QueueStats]:
+        now = time.monotonic()
+        with self._lock:
+            due = {kind: [at for _, at in self._waiting[kind].values() if at <= now] for kind in KINDS}
+        return {
+            f"in-process.{kind}": QueueStats(len(times), now - min(times) if times else None)
+            for kind, times in due.items()
+        }
+
+    def idle(self) -> bool:
+        """Nothing due is waiting (work sent for later is not due yet)."""
+        now = time.monotonic()
+        with self._lock:
+            return not any(at <= now for waiting in self._waiting.values() for _, at in waiting.values())
+
+    def _run_schedule(self) -> None:
+        """The in-process stand-in for Celery beat: the same schedule, each entry on the io pool when due."""
+        last: dict[str, float] = {}
+        while True:
+            time.sleep(0.5)
+            if uses_celery():  # with a broker, beat does this
+                continue
+            now = time.monotonic()
+            for entry in _schedule:
+                if now - last.setdefault(entry.name, now) >= entry.every():
+                    last[entry.name] = now
+                    self._pools["io"].submit(self._run, "io", None, entry.task, (), entry.name)
+
+
+_queues: InProcessQueues | None = None
+_queues_lock = threading.Lock()
+_schedule: tuple[Periodic, ...] = ()
+
+
+def _in_process() -> InProcessQueues:
+    global _queues
+    with _queues_lock:
+        if _queues is None:
+            _queues = InProcessQueues()
+        return _queues
 
 
 def start_in_process_worker() -> None:
     """Start the worker threads now (the ASGI app calls this when there is no broker)."""
     if not uses_celery():
-        _pool()
+        _in_process()
 
 
-def set_periodic(work: Callable[[], None]) -> None:
-    """What the in-process worker runs soon after start and then every PERIODIC_SECONDS (the app's sweep)."""
-    global _periodic
-    _periodic = work
-
-
-def _periodic_forever() -> None:
-    """The in-process stand-in for Celery beat."""
-    stop = threading.Event()
-    while not stop.wait(get_config().RECOVER_EVERY):
-        if _periodic is not None and not uses_celery():  # with a broker, beat does this
-            with _lock:
-                _waiting["periodic"] += 1
-            _run_in_thread(_periodic, (), "periodic")
+def set_schedule(entries: tuple[Periodic, ...]) -> None:
+    """The periodic schedule (declared once, in :mod:`.tasks`): beat and the in-process timer both run it."""
+    global _schedule
+    _schedule = entries
 
 
 def wait_idle(timeout: float = 60.0) -> None:
     """Block until queued in-process work has run (tests and the demo use this)."""
     deadline = time.monotonic() + timeout
-    while _executor is not None and _executor._work_queue.qsize() and time.monotonic() < deadline:
+    while _queues is not None and not _queues.idle() and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -233,11 +233,15 @@ class WebhookDelivery(models.Model):
         null=True, blank=True, db_index=True, help_text="When the next attempt is due; empty once done or given up."
     )
     delivered_at = models.DateTimeField(null=True, blank=True)
+    claimed_until = models.DateTimeField(
+        null=True, blank=True, help_text="An attempt is in flight until then (longer than an attempt can last)."
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         ordering = ["created_at"]
         verbose_name_plural = "webhook deliveries"
+        indexes = [models.Index(fields=["client", "claimed_until"], name="i2v_delivery_in_flight")]
 
     def __str__(self) -> str:
         return f"{self.event} → {self.url}"

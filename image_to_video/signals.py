@@ -17,4 +17,4 @@ def job_completed_store_asset(
     just_completed = instance.status == JobStatus.COMPLETED and (update_fields is None or "status" in update_fields)
     if just_completed:
         job_id = str(instance.pk)
-        transaction.on_commit(lambda: dispatch.enqueue(tasks.store_asset, job_id))
+        transaction.on_commit(lambda: dispatch.send(tasks.store_asset, job_id))

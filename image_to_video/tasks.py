@@ -1,4 +1,8 @@
-"""Celery tasks: thin, each one calls a service.
+"""Celery tasks: thin, each one calls a service; each says its kind of work (``queue_kind``).
+
+Renders (``queue_kind="render"``) go to the render queue; everything else to the
+io queue (:mod:`.dispatch`). The periodic schedule is declared once, here
+(:data:`SCHEDULE`): Celery beat and the in-process timer both run it.
 
 Services queue these tasks, so a task imports its service inside its body, as
 HackSoft's styleguide does for Celery; that deferred import is the only import
@@ -9,28 +13,34 @@ from __future__ import annotations
 
 import logging
 import random
-from itertools import count
 from typing import Any
 
 from celery import Task, shared_task
-from celery.signals import beat_init, worker_process_init, worker_ready
+from celery.signals import beat_init, celeryd_after_setup, worker_process_init, worker_ready, worker_shutting_down
 from django.db import DatabaseError
 
-from . import dispatch
+from . import dispatch, stopping
 from .conf import get_config
 
 log = logging.getLogger(__name__)
 TRANSIENT = (DatabaseError, ConnectionError)
-RECONCILE_EVERY_N_SWEEPS = 4
-_sweeps = count()
+RECONCILE_EVERY = 60.0  # seconds between reconcile sweeps
 
 
-@shared_task(name="image_to_video.tasks.run_next_job", acks_late=True, ignore_result=True)
+@shared_task(name="image_to_video.tasks.run_next_job", acks_late=True, ignore_result=True, queue_kind="render")
 def run_next_job() -> None:
-    """A turn on a worker: render the fairest queued job (none if every job is taken)."""
+    """A turn on a render worker: render the fairest queued job of a provider that renders here."""
     from .services.runs import run_next_job as run  # deferred: the service queues this task (Celery's pattern)
 
-    run()
+    run(remote=False)
+
+
+@shared_task(name="image_to_video.tasks.start_next_remote_job", acks_late=True, ignore_result=True)
+def start_next_remote_job() -> None:
+    """A turn on an io worker: hand the fairest queued job of a remote provider (Runway) to it."""
+    from .services.runs import run_next_job as run  # deferred: Celery's pattern
+
+    run(remote=True)
 
 
 @shared_task(
@@ -41,6 +51,7 @@ def run_next_job() -> None:
     retry_backoff_max=60,
     retry_jitter=True,
     max_retries=5,
+    queue_kind="render",
 )
 def run_job(job_id: str) -> None:
     """Run this very job (inline runs, and messages queued before turns existed)."""
@@ -122,21 +133,27 @@ def deliver_webhook(delivery_id: str) -> None:
 
 @shared_task(name="image_to_video.tasks.retry_webhooks", acks_late=True, ignore_result=True)
 def retry_webhooks() -> None:
-    """Periodic: attempt every outbound webhook whose retry is due (messages lost with a worker included)."""
-    from .services.outbound import deliveries_due, delivery_attempt  # deferred: Celery's pattern
+    """Periodic: a message for every outbound webhook whose retry is due (messages lost with a worker included);
+    the attempts run on io workers, each within its deadline, never one after another in this task."""
+    from .services.outbound import deliveries_due  # deferred: Celery's pattern
 
     for delivery_id in deliveries_due():
-        delivery_attempt(delivery_id)
+        dispatch.send(deliver_webhook, str(delivery_id))
+
+
+SCHEDULE = (
+    dispatch.Periodic("recover_jobs", recover_jobs, lambda: get_config().RECOVER_EVERY),
+    dispatch.Periodic("retry_webhooks", retry_webhooks, lambda: get_config().RECOVER_EVERY),
+    dispatch.Periodic("reconcile_assets", reconcile_assets, lambda: RECONCILE_EVERY),
+)
 
 
 def periodic_entries() -> dict[str, dict[str, Any]]:
-    """The sweeps, as beat schedule entries on the apps' queue."""
-    config = get_config()
-    options = {"queue": dispatch.queue_name()}
-    every = {"recover_jobs": config.RECOVER_EVERY, "retry_webhooks": config.RECOVER_EVERY, "reconcile_assets": 60.0}
+    """The schedule as beat entries, on the io queue."""
+    options = {"queue": dispatch.queue_name("io")}
     return {
-        f"image_to_video.{name}": {"task": f"image_to_video.tasks.{name}", "schedule": seconds, "options": options}
-        for name, seconds in every.items()
+        f"image_to_video.{entry.name}": {"task": entry.task.name, "schedule": entry.every(), "options": options}
+        for entry in SCHEDULE
     }
 
 
@@ -156,14 +173,6 @@ def _register_periodic(sender: Any = None, **_: Any) -> None:
         scheduler.update_from_dict({name: e for name, e in added.items() if name not in scheduler.schedule})
 
 
-def in_process_sweep() -> None:
-    """The in-process worker's stand-in for beat: recovery every run, reconcile every few runs."""
-    recover_jobs()
-    retry_webhooks()
-    if next(_sweeps) % RECONCILE_EVERY_N_SWEEPS == 0:
-        reconcile_assets()
-
-
 @worker_ready.connect
 @worker_process_init.connect
 def _clean_scratch_on_start(**_: Any) -> None:
@@ -171,3 +180,25 @@ def _clean_scratch_on_start(**_: Any) -> None:
     from .services.scratch import sweep  # deferred: Celery's pattern
 
     sweep()
+
+
+_worker: Any = None
+
+
+@celeryd_after_setup.connect
+def _remember_worker(sender: Any = None, instance: Any = None, **_: Any) -> None:
+    global _worker
+    _worker = instance
+
+
+@worker_shutting_down.connect
+def _stop_renders(**_: Any) -> None:
+    """Warm shutdown (SIGTERM): renders here and in the pool processes get RENDER_GRACE_SECONDS, then hand
+    their jobs back (:mod:`.stopping`)."""
+    stopping.request_stop()
+    stopping.tell_pool_processes(stopping.pool_pids(_worker))
+
+
+@worker_process_init.connect
+def _listen_for_stop(**_: Any) -> None:
+    stopping.listen_in_pool_process()

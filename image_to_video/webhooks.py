@@ -75,5 +75,5 @@ class ProviderWebhookView(AppApiPolicy, APIView):
         )
         if event.processed_at is not None:
             return Response({"status": "duplicate", "webhookId": webhook_id}, status=200)
-        transaction.on_commit(lambda: dispatch.enqueue(tasks.process_webhook_event, event.pk))
+        transaction.on_commit(lambda: dispatch.send(tasks.process_webhook_event, event.pk))
         return Response({"status": "accepted", "webhookId": webhook_id}, status=202)

@@ -39,6 +39,7 @@ export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-testing}" AWS_SECRET_ACCESS_KEY="
 export AWS_S3_REGION_NAME="${AWS_S3_REGION_NAME:-us-east-1}"
 # Each run gets its own queue and channel prefix: leftovers of an aborted run never reach this one.
 export CELERY_QUEUE="airwave-test-$$" CHANNEL_LAYER_PREFIX="airwave-test-$$"
+export CELERY_RENDER_QUEUE="airwave-test-$$.render" CELERY_IO_QUEUE="airwave-test-$$.io"
 export PROGRESS_SAVE_INTERVAL=0.1  # small test renders still show several progress steps
 export DATABASE_CONN_MAX_AGE=0  # threads (sync_to_async, in-process worker) must not keep connections open
 export AIRWAVE_VAR_DIR="$PWD/var/test"

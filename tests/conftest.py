@@ -211,7 +211,7 @@ def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
                 "airwave",
                 "worker",
                 "-Q",
-                queue_name(),
+                ",".join(dict.fromkeys(queue_name(kind) for kind in ("render", "io"))),
                 "--pool",
                 "solo",
                 "-l",

@@ -10,6 +10,11 @@ PROVIDERS: dict[str, type[VideoProvider]] = {"local": LocalProvider, "runway": R
 PROVIDER_NAMES = tuple(PROVIDERS)
 
 
+def provider_names(*, remote: bool) -> tuple[str, ...]:
+    """The providers a service renders for (``remote``), or those this project's workers render."""
+    return tuple(name for name, provider in PROVIDERS.items() if provider.renders_here is not remote)
+
+
 def provider_class(name: str) -> type[VideoProvider]:
     try:
         return PROVIDERS[name]
@@ -37,5 +42,6 @@ __all__ = [
     "VideoProvider",
     "get_provider",
     "provider_class",
+    "provider_names",
     "provider_unavailable_reason",
 ]

@@ -68,6 +68,7 @@ class VideoProvider(ABC):
     """One way of turning a job into a video. Subclasses are built per use by :meth:`from_settings`."""
 
     name: str = ""
+    renders_here: bool = True  # False: a service renders (Runway); its turns run on the io queue, not the render queue
 
     @classmethod
     def falls_back(cls, code: str) -> bool:

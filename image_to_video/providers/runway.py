@@ -341,6 +341,7 @@ def motion_prompt(
 
 class RunwayProvider(VideoProvider):
     name = "runway"
+    renders_here = False
 
     def __init__(self, client: RunwayClient, model: str) -> None:
         if model not in MODELS:

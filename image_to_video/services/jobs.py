@@ -31,7 +31,7 @@ from .. import dispatch, events, metrics, tasks
 from ..conf import get_config
 from ..engine import DEFAULT_DIRECTION, Keyframe, MotionParams
 from ..models import ALLOWED_TRANSITIONS, FINAL_STATUSES, Job, JobStatus
-from ..providers import get_provider, provider_class
+from ..providers import get_provider, provider_class, provider_names
 from .outbound import deliveries_create
 from .scratch import StorageUnavailable
 
@@ -175,7 +175,7 @@ def job_create(
                 raise StorageUnavailable(f"the source image could not be stored ({type(exc).__name__})") from exc
             job.source_image.name = saved_name
             job.save(force_insert=True)
-            transaction.on_commit(lambda: queue_run(job.pk), robust=True)
+            transaction.on_commit(lambda: queue_run(job), robust=True)
             transaction.on_commit(lambda: events.publish_job(job.pk), robust=True)
             transaction.on_commit(lambda: metrics.JOBS_CREATED.labels(provider).inc(), robust=True)
     except IntegrityError:
@@ -259,23 +259,30 @@ def _delete_upload(name: str | None) -> None:
             log.warning("could not delete the source %s", name, exc_info=True)
 
 
-def queue_run(job_id: Any) -> None:
+def queue_run(job: Job) -> None:
     """Hand a queued job to the workers.
 
     With a queue (Celery, in-process threads) this sends a turn, not the job:
     the worker that takes it runs the fairest queued job at that moment
     (:func:`~.runs.run_next_job`), so one client's burst cannot hold back
-    another client's job. Inline (``generate_video``) it runs this very job.
-    A broker that is down loses nothing: the job stays queued and the recovery
-    sweep sends a turn for it later.
+    another client's job. A job this project renders gets a render turn; a job
+    a service renders (Runway) an io turn, so its HTTP calls never wait behind
+    renders. Inline (``generate_video``) it runs this very job. A broker that
+    is down loses nothing: the job stays queued and the recovery sweep sends a
+    turn for it later.
     """
     if dispatch.is_inline():
-        dispatch.enqueue(tasks.run_job, str(job_id))
+        dispatch.send(tasks.run_job, str(job.pk))
         return
     try:
-        dispatch.enqueue(tasks.run_next_job)
+        dispatch.send(turn_task(remote=not provider_class(job.provider).renders_here))
     except Exception:
-        log.warning("job %s stays queued: the broker did not take it (the sweep sends it later)", job_id)
+        log.warning("job %s stays queued: the broker did not take it (the sweep sends it later)", job.pk)
+
+
+def turn_task(*, remote: bool) -> Any:
+    """The turn that starts a queued job of a remote provider (io queue) or of a local one (render queue)."""
+    return tasks.start_next_remote_job if remote else tasks.run_next_job
 
 
 def transition(job_id: Any, to: str, **fields: Any) -> Job | None:
@@ -321,18 +328,19 @@ def lease_deadline() -> datetime:
     return timezone.now() + timedelta(seconds=get_config().JOB_LEASE_SECONDS)
 
 
-def job_start(job_id: Any = None) -> Job | None:
+def job_start(job_id: Any = None, *, remote: bool = False) -> Job | None:
     """Queued -> processing for this worker, holding the job's lease; None if there is nothing to take.
 
     ``job_id`` names the job (inline runs, old messages); without it the worker
-    takes the fairest queued job: that of the client with the fewest jobs
-    running, oldest first, skipping rows another worker is claiming. A job that
+    takes the fairest queued job of a remote provider (``remote``) or of one that
+    renders here: that of the client with the fewest jobs running, oldest first,
+    skipping rows another worker is claiming. A job that
     is already processing under a live lease belongs to another worker and is
     left alone, so a duplicate delivery never renders twice.
     """
     with transaction.atomic():
         if job_id is None:
-            job_id = _fairest_queued_job_id()
+            job_id = _fairest_queued_job_id(provider_names(remote=remote))
             if job_id is None:
                 return None
         job = transition(job_id, JobStatus.PROCESSING, lease_expires_at=lease_deadline())
@@ -342,7 +350,7 @@ def job_start(job_id: Any = None) -> Job | None:
     return job
 
 
-def _fairest_queued_job_id() -> Any:
+def _fairest_queued_job_id(providers: tuple[str, ...]) -> Any:
     running = (
         Job.objects.filter(client=models.OuterRef("client"), status=JobStatus.PROCESSING)
         .values("client")
@@ -350,7 +358,7 @@ def _fairest_queued_job_id() -> Any:
         .values("n")
     )
     pick = (
-        Job.objects.filter(status=JobStatus.QUEUED)
+        Job.objects.filter(status=JobStatus.QUEUED, provider__in=providers)
         .annotate(running=Coalesce(models.Subquery(running), 0))
         .order_by("running", "created_at")
         .select_for_update(skip_locked=True, of=("self",))
@@ -358,6 +366,15 @@ def _fairest_queued_job_id() -> Any:
         .first()
     )
     return pick.pk if pick is not None else None
+
+
+def job_hand_back(job_id: Any) -> Job | None:
+    """Processing -> queued at once (this worker is stopping): the lease cleared, a turn sent for another
+    worker. The attempt it made stays counted."""
+    moved = transition(job_id, JobStatus.QUEUED, lease_expires_at=None, progress=0)
+    if moved is not None:
+        queue_run(moved)
+    return moved
 
 
 def job_renew_lease(job_id: Any) -> bool:
@@ -439,7 +456,7 @@ def job_provider_failed(job_id: Any, *, code: str, message: str) -> Job | None:
         return Job.objects.filter(pk=job_id).first()
     log.warning("%s failed the job (%s); rendering it locally instead", job.provider, code)
     metrics.JOBS_FALLEN_BACK.labels(job.provider).inc()
-    queue_run(job.pk)
+    queue_run(moved)
     return moved
 
 

@@ -14,10 +14,11 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from .. import dispatch, metrics, tasks
+from .. import dispatch, metrics
 from ..conf import get_config
 from ..models import FINAL_STATUSES, Job, JobStatus
-from .jobs import queue_run, transition
+from ..providers import provider_names
+from .jobs import queue_run, transition, turn_task
 from .provider_updates import schedule_poll
 from .scratch import sweep
 
@@ -35,7 +36,9 @@ def jobs_recover() -> Recovery:
     """Hand back jobs whose lease expired and give every queued job a turn; safe to run anywhere, any time."""
     now = timezone.now()
     requeued = polls = 0
-    expired = Job.objects.filter(status=JobStatus.PROCESSING, lease_expires_at__lt=now).only("pk", "provider_task_id")
+    expired = Job.objects.filter(status=JobStatus.PROCESSING, lease_expires_at__lt=now).only(
+        "pk", "provider", "provider_task_id"
+    )
     for job in expired:
         metrics.LEASE_EXPIRIES.inc()
         if job.provider_task_id:
@@ -45,31 +48,34 @@ def jobs_recover() -> Recovery:
         elif transition(job.pk, JobStatus.QUEUED, lease_expires_at=None, progress=0) is not None:
             requeued += 1
             log.warning("job %s: its worker stopped renewing the lease; queued again", job.pk)
-            queue_run(job.pk)  # its own turn now, not only when the count below notices
+            queue_run(job)  # its own turn now, not only when the count below notices
     turns = requeued + _send_missing_turns()  # each requeued job was sent its own turn above
     sweep()
     return Recovery(requeued=requeued, polls_resent=polls, turns_sent=turns)
 
 
 def _send_missing_turns() -> int:
-    """One turn per queued job that has none waiting in the queue (turns in excess are no-ops).
+    """One turn per queued job that has none waiting in its queue (turns in excess are no-ops).
 
-    The broker counts every message in the queue, not only turns (periodic
-    tasks, polls, webhook deliveries wait there too), so the count can hide a
-    missing turn: a queued job left untouched for a few sweeps gets one more
-    turn regardless. A turn with no queued job to take costs one no-op task.
+    Render turns have the render queue to themselves when it is a queue of its own; otherwise (and
+    always on the io queue) other messages wait there too, so the count can hide a missing turn: a
+    queued job left untouched for a few sweeps gets one more turn regardless. A turn with no queued
+    job to take costs one no-op task.
     """
-    queued = Job.objects.filter(status=JobStatus.QUEUED)
-    waiting = queued.count()
-    missing = waiting - dispatch.pending(tasks.run_next_job)
+    sent = 0
     stale = timezone.now() - timedelta(seconds=3 * get_config().RECOVER_EVERY)
-    if missing <= 0 and queued.filter(updated_at__lt=stale).exists():
-        missing = 1
-    for _ in range(max(0, missing)):
-        dispatch.enqueue(tasks.run_next_job)
-    if missing > 0:
-        log.info("sent %d turn(s) for queued jobs the queue did not hold", missing)
-    return max(0, missing)
+    for remote in (False, True):
+        queued = Job.objects.filter(status=JobStatus.QUEUED, provider__in=provider_names(remote=remote))
+        turn = turn_task(remote=remote)
+        missing = queued.count() - dispatch.pending(turn)
+        if missing <= 0 and queued.filter(updated_at__lt=stale).exists():
+            missing = 1
+        for _ in range(max(0, missing)):
+            dispatch.send(turn)
+        sent += max(0, missing)
+    if sent:
+        log.info("sent %d turn(s) for queued jobs the queues did not hold", sent)
+    return sent
 
 
 def job_sources_prune(*, older_than_days: float | None = None) -> int:

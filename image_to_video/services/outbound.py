@@ -7,8 +7,15 @@ and keeps one ``webhook-id`` across its attempts, so receivers can drop
 repeats. Timeouts, connection errors, 429 and 5xx are retried with
 exponential backoff from ``OUTBOUND_WEBHOOK_FIRST_RETRY`` seconds (5) for about a day; other
 answers are final. Targets must resolve to public addresses, checked at
-submit and again before every attempt (no redirects are followed), unless
-``OUTBOUND_WEBHOOK_ALLOW_PRIVATE`` is set.
+submit and again at every attempt, which connects to the address it checked
+(no redirects are followed), unless ``OUTBOUND_WEBHOOK_ALLOW_PRIVATE`` is set.
+
+No receiver can hold a worker: an attempt has one deadline for connecting,
+sending and reading the reply (``OUTBOUND_WEBHOOK_DEADLINE``), reads at most
+``OUTBOUND_WEBHOOK_REPLY_LIMIT`` bytes of it (:mod:`..bounded_http`), and holds
+its delivery for longer than that, so it is never in flight twice. A client
+has at most ``OUTBOUND_WEBHOOKS_IN_FLIGHT_PER_CLIENT`` attempts in flight;
+the rest stay due, holding no worker, and the next is sent as one finishes.
 """
 
 from __future__ import annotations
@@ -17,14 +24,11 @@ import base64
 import json
 import logging
 import os
-import socket
 import time
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
-import requests
 from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
@@ -33,10 +37,9 @@ from standardwebhooks.webhooks import Webhook
 from assets.models import Asset
 from assets.serializers import AssetOut
 
-from .. import dispatch, tasks
+from .. import bounded_http, dispatch, tasks
 from ..conf import get_config
 from ..models import ClientWebhookSettings, Job, WebhookDelivery
-from ..netcheck import non_public_addresses
 from ..outputs import JobOut
 
 log = logging.getLogger(__name__)
@@ -46,18 +49,14 @@ DEFAULT_EVENTS = tuple(e for e in WEBHOOK_EVENTS if e != "job.progress")
 MAX_RETRY_GAP = 3600.0
 GIVE_UP_AFTER = timedelta(hours=24)
 PROGRESS_EVERY = 0.5  # seconds between job.progress calls for one job
-CLAIM_SECONDS = 60  # an attempt in flight holds the delivery this long
-TIMEOUT = (3.05, 10.0)
+CLAIM_MARGIN = 30.0  # seconds an attempt holds its delivery beyond its deadline
+ERROR_TEXT = 200  # characters of a failed reply kept in the delivery log
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 _last_progress: dict[Any, float] = {}
 
 
-class WebhookRefused(ValueError):
-    """A webhook URL that may not be called: not HTTPS, or not a public address."""
-
-
-class WebhookUnresolved(ConnectionError):
-    """The host does not resolve right now: not a refusal (DNS may be down); the delivery is retried."""
+WebhookRefused = bounded_http.Refused  # a webhook URL that may not be called: not HTTPS, or not public
+WebhookUnresolved = bounded_http.Unresolved  # not a refusal (DNS may be down): the delivery is retried
 
 
 def new_secret() -> str:
@@ -82,20 +81,7 @@ def client_signing_secret(client_id: Any) -> str:
 
 def check_webhook_url(url: str) -> str:
     """The URL if it may be called now; raises WebhookRefused naming why not, or WebhookUnresolved."""
-    allow_private = get_config().OUTBOUND_WEBHOOK_ALLOW_PRIVATE
-    parts = urlsplit(url)
-    if parts.scheme != "https" and not (allow_private and parts.scheme == "http"):
-        raise WebhookRefused("must be an https:// URL")
-    if not parts.hostname or parts.username or parts.password:
-        raise WebhookRefused("must be an https:// URL with a host name and no credentials")
-    try:
-        blocked = non_public_addresses(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
-    except socket.gaierror as exc:
-        raise WebhookUnresolved(f"the host {parts.hostname!r} does not resolve") from exc
-    except (UnicodeError, ValueError) as exc:
-        raise WebhookRefused(f"the host {parts.hostname!r} is not a valid host name") from exc
-    if blocked and not allow_private:
-        raise WebhookRefused(f"resolves to a private, loopback or link-local address ({blocked[0]})")
+    bounded_http.resolve_public(url, allow_private=get_config().OUTBOUND_WEBHOOK_ALLOW_PRIVATE)
     return url
 
 
@@ -137,7 +123,7 @@ def deliveries_create(job: Job, event: str, *, asset: Asset | None = None) -> We
         payload=json.loads(json.dumps(body, default=str)),
         next_retry_at=timezone.now(),
     )
-    transaction.on_commit(lambda: dispatch.enqueue(tasks.deliver_webhook, str(delivery.pk)), robust=True)
+    transaction.on_commit(lambda: dispatch.send(tasks.deliver_webhook, str(delivery.pk)), robust=True)
     return delivery
 
 
@@ -148,22 +134,48 @@ def _retry_at(delivery: WebhookDelivery, now: datetime) -> datetime | None:
 
 
 def _claim(delivery_id: Any) -> WebhookDelivery | None:
-    """This process's turn at a due delivery; None if it is done, not due, or another has it."""
+    """This process's turn at a due delivery; None if it is done, not due, in flight, or its client is at its
+    limit of attempts in flight (it stays due: the next attempt of that client to finish sends it)."""
+    config = get_config()
     now = timezone.now()
-    claimed = WebhookDelivery.objects.filter(pk=delivery_id, delivered_at__isnull=True, next_retry_at__lte=now).update(
-        next_retry_at=now + timedelta(seconds=CLAIM_SECONDS)
+    with transaction.atomic():
+        delivery = (
+            WebhookDelivery.objects.select_for_update(skip_locked=True)
+            .filter(pk=delivery_id, delivered_at__isnull=True, next_retry_at__lte=now)
+            .exclude(claimed_until__gt=now)
+            .first()
+        )
+        if delivery is None:
+            return None
+        # The client's settings row serialises claims of one client: the count below cannot be raced past.
+        ClientWebhookSettings.objects.get_or_create(client_id=delivery.client_id)
+        ClientWebhookSettings.objects.select_for_update().filter(client_id=delivery.client_id).first()
+        in_flight = WebhookDelivery.objects.filter(client_id=delivery.client_id, claimed_until__gt=now).count()
+        if in_flight >= config.OUTBOUND_WEBHOOKS_IN_FLIGHT_PER_CLIENT:
+            return None
+        delivery.claimed_until = now + timedelta(seconds=config.OUTBOUND_WEBHOOK_DEADLINE + CLAIM_MARGIN)
+        delivery.save(update_fields=["claimed_until"])
+    return delivery
+
+
+def _send_next_waiting(client_id: Any) -> None:
+    """An attempt of this client ended: the oldest of its deliveries left waiting for a place goes next."""
+    now = timezone.now()
+    waiting = (
+        WebhookDelivery.objects.filter(client_id=client_id, delivered_at__isnull=True, next_retry_at__lte=now)
+        .exclude(claimed_until__gt=now)
+        .order_by("next_retry_at")
+        .values_list("pk", flat=True)
+        .first()
     )
-    return WebhookDelivery.objects.select_related("client").get(pk=delivery_id) if claimed else None
+    if waiting is not None:
+        dispatch.send(tasks.deliver_webhook, str(waiting))
 
 
-def delivery_attempt(delivery_id: Any) -> WebhookDelivery | None:
-    """One attempt at a delivery, if it is due; records the outcome and when to try again."""
-    delivery = _claim(delivery_id)
-    if delivery is None:
-        return None
-    status, error, retry = None, "", True
+def _attempt(delivery: WebhookDelivery) -> tuple[int | None, str, bool]:
+    """One bounded call: ``(status, error, retry)``."""
+    config = get_config()
     try:
-        check_webhook_url(delivery.url)
         secret = client_signing_secret(delivery.client_id)
         body = json.dumps(delivery.payload, separators=(",", ":"))
         sent_at = timezone.now()
@@ -174,27 +186,35 @@ def delivery_attempt(delivery_id: Any) -> WebhookDelivery | None:
             "webhook-timestamp": str(int(sent_at.timestamp())),
             "webhook-signature": Webhook(secret).sign(delivery.webhook_id, sent_at, body),
         }
-        response = requests.post(
-            delivery.url, data=body.encode(), headers=headers, timeout=TIMEOUT, allow_redirects=False
+        reply = bounded_http.post(
+            delivery.url,
+            body.encode(),
+            headers,
+            deadline=config.OUTBOUND_WEBHOOK_DEADLINE,
+            reply_limit=config.OUTBOUND_WEBHOOK_REPLY_LIMIT,
+            allow_private=config.OUTBOUND_WEBHOOK_ALLOW_PRIVATE,
         )
-        status = response.status_code
-        if 200 <= status < 300:
-            retry = False
-        else:
-            error = f"HTTP {status}: {response.text[:200]}"
-            retry = status in RETRY_STATUSES
-    except WebhookRefused as exc:
-        error, retry = f"refused: {exc}", False
-    except WebhookUnresolved as exc:
-        error = str(exc)
-    except requests.Timeout:
-        error = "timed out"
-    except requests.RequestException as exc:
-        error = f"connection failed ({type(exc).__name__})"
+    except bounded_http.Refused as exc:
+        return None, f"refused: {exc}", False
+    except (bounded_http.Unresolved, bounded_http.CallFailed) as exc:
+        return None, str(exc), True
+    if 200 <= reply.status < 300:
+        return reply.status, "", False
+    text = reply.head[:ERROR_TEXT].decode("utf-8", "replace")
+    return reply.status, f"HTTP {reply.status}: {text}", reply.status in RETRY_STATUSES
+
+
+def delivery_attempt(delivery_id: Any) -> WebhookDelivery | None:
+    """One attempt at a delivery, if it is due and its client has room; records the outcome and the retry."""
+    delivery = _claim(delivery_id)
+    if delivery is None:
+        return None
+    status, error, retry = _attempt(delivery)
     now = timezone.now()
     delivery.attempts += 1
     delivery.last_status = status
     delivery.last_error = error
+    delivery.claimed_until = None
     if status is not None and 200 <= status < 300:
         delivery.delivered_at, delivery.next_retry_at = now, None
     else:
@@ -207,17 +227,22 @@ def delivery_attempt(delivery_id: Any) -> WebhookDelivery | None:
             error,
             "" if delivery.next_retry_at else "; giving up",
         )
-    delivery.save(update_fields=["attempts", "last_status", "last_error", "delivered_at", "next_retry_at"])
+    delivery.save(
+        update_fields=["attempts", "last_status", "last_error", "delivered_at", "next_retry_at", "claimed_until"]
+    )
     if delivery.next_retry_at is not None:
         wait = max(0.0, (delivery.next_retry_at - timezone.now()).total_seconds())
-        dispatch.enqueue(tasks.deliver_webhook, str(delivery.pk), countdown=wait)  # the sweep is the safety net
+        dispatch.send_later(tasks.deliver_webhook, wait, str(delivery.pk))  # the sweep is the safety net
+    _send_next_waiting(delivery.client_id)
     return delivery
 
 
 def deliveries_due(limit: int = 100) -> list[Any]:
-    """Deliveries whose next attempt is due (the periodic sweep sends them again)."""
+    """Deliveries whose next attempt is due and not in flight (the periodic sweep sends each a message)."""
+    now = timezone.now()
     return list(
-        WebhookDelivery.objects.filter(delivered_at__isnull=True, next_retry_at__lte=timezone.now())
+        WebhookDelivery.objects.filter(delivered_at__isnull=True, next_retry_at__lte=now)
+        .exclude(claimed_until__gt=now)
         .order_by("next_retry_at")
         .values_list("pk", flat=True)[:limit]
     )
@@ -225,5 +250,7 @@ def deliveries_due(limit: int = 100) -> list[Any]:
 
 def delivery_redeliver(delivery: WebhookDelivery) -> None:
     """Send a delivery again (admin): due now, same webhook-id, its attempts kept on record."""
-    WebhookDelivery.objects.filter(pk=delivery.pk).update(delivered_at=None, next_retry_at=timezone.now())
-    transaction.on_commit(lambda: dispatch.enqueue(tasks.deliver_webhook, str(delivery.pk)), robust=True)
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        delivered_at=None, next_retry_at=timezone.now(), claimed_until=None
+    )
+    transaction.on_commit(lambda: dispatch.send(tasks.deliver_webhook, str(delivery.pk)), robust=True)

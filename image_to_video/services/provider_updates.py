@@ -34,7 +34,7 @@ def schedule_poll(job_id: Any, attempt: int) -> None:
     delay = poll_interval(attempt)
     lease = timezone.now() + timedelta(seconds=delay + get_config().JOB_LEASE_SECONDS)
     Job.objects.filter(pk=job_id, status__in=(JobStatus.QUEUED, JobStatus.PROCESSING)).update(lease_expires_at=lease)
-    dispatch.enqueue(tasks.poll_job, str(job_id), attempt, countdown=delay)
+    dispatch.send_later(tasks.poll_job, delay, str(job_id), attempt)
 
 
 def job_poll(job_id: Any, attempt: int = 0) -> Job | None:

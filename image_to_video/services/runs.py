@@ -11,12 +11,12 @@ from typing import Any
 from django.db import DatabaseError, close_old_connections
 from django.utils import timezone
 
-from .. import dispatch, logs, metrics
+from .. import dispatch, logs, metrics, stopping
 from ..conf import get_config
 from ..engine import EngineError, RenderCanceled
 from ..models import Job
 from ..providers import ProviderError, get_provider
-from .jobs import job_fail, job_provider_failed, job_renew_lease, job_set_progress, job_start
+from .jobs import job_fail, job_hand_back, job_provider_failed, job_renew_lease, job_set_progress, job_start, turn_task
 from .provider_updates import schedule_poll
 from .scratch import StorageUnavailable, fetch_source, render_path, sweep
 from .videos import finish_with_video
@@ -26,7 +26,8 @@ TRANSIENT_DB_ERRORS = (DatabaseError,)
 
 
 class ProgressReporter:
-    """Throttles a render's per-frame progress to a few saves a second; renews the lease; answers "canceled?".
+    """Throttles a render's per-frame progress to a few saves a second; renews the lease; answers "stop?":
+    the job was canceled or taken back, or this worker is stopping and the render's grace ran out.
 
     Progress and lease writes are best effort: a dropped database connection
     costs a save (logged), never the render.
@@ -41,6 +42,7 @@ class ProgressReporter:
         self._last_save = 0.0
         self._last_check = 0.0
         self._canceled = False
+        self.handing_back = False
 
     def __call__(self, fraction: float) -> None:
         if self.extra is not None:
@@ -51,7 +53,12 @@ class ProgressReporter:
             self._best_effort(job_set_progress, self.job_id, int(fraction * 100))
 
     def should_cancel(self) -> bool:
-        """True once the job is no longer this worker's: canceled, or taken back after a lost lease."""
+        """True once the job is no longer this worker's (canceled, taken back after a lost lease), or once
+        the worker is stopping and ``RENDER_GRACE_SECONDS`` have passed (``handing_back``)."""
+        if not self.handing_back and stopping.overdue(get_config().RENDER_GRACE_SECONDS):
+            self.handing_back = True
+        if self.handing_back:
+            return True
         now = time.monotonic()
         if not self._canceled and now - self._last_check >= self.interval:
             self._last_check = now
@@ -69,10 +76,17 @@ class ProgressReporter:
             return None
 
 
-def run_next_job(*, on_progress: Callable[[float], None] | None = None) -> Job | None:
-    """A worker's turn: run the fairest queued job, if any."""
-    sweep()  # what a killed render left on this host
-    job = job_start()
+def run_next_job(*, remote: bool = False, on_progress: Callable[[float], None] | None = None) -> Job | None:
+    """A worker's turn: run the fairest queued job of a remote provider (``remote``) or a local one, if any.
+
+    A worker that is stopping takes no job: the turn goes back to the queue for another worker.
+    """
+    if stopping.overdue(0):
+        dispatch.send(turn_task(remote=remote))
+        return None
+    if not remote:
+        sweep()  # what a killed render left on this host
+    job = job_start(remote=remote)
     return _run(job, on_progress) if job is not None else None
 
 
@@ -95,7 +109,11 @@ def _run(job: Job, on_progress: Callable[[float], None] | None) -> Job:
                 job, source=source, output=output, progress=reporter, should_cancel=reporter.should_cancel
             )
         except RenderCanceled:
-            log.info("job canceled during render")
+            if reporter.handing_back:
+                log.warning("worker stopping: the job goes back to the queue for another worker")
+                job_hand_back(job.pk)
+            else:
+                log.info("job canceled during render")
             return Job.objects.get(pk=job.pk)
         except FileNotFoundError:
             job_fail(job.pk, code="source_missing", message="the source image is no longer stored")

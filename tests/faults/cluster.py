@@ -179,7 +179,8 @@ class Cluster:
         self.hosts.append(host)
         return host
 
-    def worker(self, name: str, *, concurrency: int = 1) -> Host:
+    def worker(self, name: str, *, concurrency: int = 1, queues: str = "", pool: str = "prefork") -> Host:
+        """A Celery worker; with no ``queues`` it takes every queue (render and io), as a small site's would."""
         host = self._spawn(
             name,
             [
@@ -189,10 +190,9 @@ class Cluster:
                 "-A",
                 "airwave",
                 "worker",
-                "-Q",
-                self.env["CELERY_QUEUE"],
+                *(["-Q", queues] if queues else []),
                 "--pool",
-                "prefork",
+                pool,
                 "--concurrency",
                 str(concurrency),
                 "-l",

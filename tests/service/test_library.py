@@ -189,7 +189,7 @@ def test_the_sweeps_join_any_celery_apps_beat_schedule_and_the_hosts_own_entry_w
 
     from image_to_video.tasks import _register_periodic
 
-    app_settings(RECOVER_EVERY=7.0, QUEUE="video-io")
+    app_settings(RECOVER_EVERY=7.0, IO_QUEUE="video-io")
     host = Celery("host")
     host.conf.beat_schedule = {"image_to_video.reconcile_assets": {"task": "x", "schedule": 1.0}}
     _register_periodic(SimpleNamespace(app=host))
