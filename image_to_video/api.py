@@ -6,10 +6,13 @@ import asyncio
 import functools
 import logging
 import re
+import threading
+from collections import Counter
 from typing import Any
 
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
+from django.db import connections
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -23,6 +26,7 @@ from rest_framework.views import APIView
 from assets.policy import PageSizePagination
 
 from . import events, selectors, services
+from .conf import get_config
 from .models import FINAL_STATUSES, Job, JobStatus
 from .outputs import BatchOut, DeliveryOut, JobOut, SecretOut
 from .policies import AppApiPolicy
@@ -188,20 +192,66 @@ class _EveryDatabase(frozenset):
         return True
 
 
+class _Waits:
+    """Waits under way in this process, per user: over ``PREFER_WAIT_PER_USER`` the answer is the 202 at once."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_user: Counter[Any] = Counter()
+
+    def enter(self, user_id: Any) -> bool:
+        with self._lock:
+            if self._by_user[user_id] >= get_config().PREFER_WAIT_PER_USER:
+                return False
+            self._by_user[user_id] += 1
+            return True
+
+    def leave(self, user_id: Any) -> None:
+        with self._lock:
+            self._by_user[user_id] -= 1
+            if self._by_user[user_id] <= 0:
+                del self._by_user[user_id]
+
+
+_waits = _Waits()
+
+
+def _release_connections() -> None:
+    """This thread's database connections go back (closed, or to the pool), unless a transaction holds them."""
+    for connection in connections.all(initialized_only=True):
+        if not connection.in_atomic_block:
+            connection.close()
+
+
+def _generate_and_release(request: HttpRequest) -> Response:
+    """The generate view, then this thread's database connection goes back (a wait must not hold it)."""
+    try:
+        return _generate(request)
+    finally:
+        _release_connections()
+
+
 @functools.wraps(_generate)
 async def generate_view(request: HttpRequest) -> HttpResponse:
     """Generate, then with ``Prefer: wait=N`` answer when the job is final (200) or after N seconds (202).
 
-    The waiting holds no thread and polls nothing: this coroutine listens on
-    the client's channel group for the job's final update (one read of the
-    row after subscribing closes the race with a job that finished first).
+    The waiting holds no database connection and polls nothing: the job is made and the connection
+    released, then this coroutine listens on the client's channel group for the job's final update (one
+    read of the row after subscribing closes the race with a job that finished first). A user has at
+    most ``PREFER_WAIT_PER_USER`` waits at once in a process; past that the answer is the 202 at once.
     """
-    response = await sync_to_async(_generate)(request)
     wait = _prefer_wait(request)
+    response: Response = await sync_to_async(_generate_and_release if wait else _generate)(request)
     if not wait or response.status_code != 202:
         return response
     data = response.data
-    final = await _wait_for_final(data["jobId"], data["clientId"], wait)
+    user_id = data["userId"]
+    if not _waits.enter(user_id):
+        return response
+    try:
+        final = await _wait_for_final(data["jobId"], data["clientId"], wait)
+    finally:
+        _waits.leave(user_id)
     if final is None:
         response["Preference-Applied"] = f"wait={wait}"
         return response
@@ -247,5 +297,9 @@ FINAL_NAMES = frozenset(str(s) for s in FINAL_STATUSES)
 
 
 def _final_job_json(job_id: str) -> dict | None:
-    job = Job.objects.select_related("asset").filter(pk=job_id).first()
-    return dict(JobOut(job).data) if job is not None and job.is_final else None
+    """The job's JSON if it is final; the connection is released again before the wait goes on."""
+    try:
+        job = Job.objects.select_related("asset").filter(pk=job_id).first()
+        return dict(JobOut(job).data) if job is not None and job.is_final else None
+    finally:
+        _release_connections()

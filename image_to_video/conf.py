@@ -58,6 +58,7 @@ class Config:
     # at most IMAGE_DECODES_AT_ONCE at a time per process; larger PNG/WebP are decoded by the worker.
     VALIDATE_DECODE_PIXELS: int = 12_000_000
     IMAGE_DECODES_AT_ONCE: int = 2
+    PREFER_WAIT_PER_USER: int = 4  # ``Prefer: wait`` requests a user may have waiting at once (per web process)
     SOURCE_RETENTION_DAYS: float = 7.0  # then the periodic sweep deletes job sources
 
     # Workers

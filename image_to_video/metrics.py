@@ -9,7 +9,8 @@ depth, jobs waiting per client) are read from the database at scrape time by
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 from prometheus_client import Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
@@ -31,13 +32,16 @@ RUNWAY_ERRORS = Counter("airwave_runway_errors_total", "Runway API calls that fa
 LEASE_EXPIRIES = Counter("airwave_lease_expiries_total", "Running jobs whose worker stopped renewing the lease")
 
 WaitingQuery = Callable[[], list[tuple[object, int]]]
+QueueStatsQuery = Callable[[], Mapping[str, Any]]  # queue name -> an object with depth and oldest_age
 
 
 class ServiceCollector(Collector):
-    """Queue depth and jobs waiting per client, from the database (the same on every host)."""
+    """Jobs waiting (in all and per client) from the database, and each task queue's depth and the age of its
+    oldest message from the broker: the same on every host, what an autoscaler scales on."""
 
-    def __init__(self, waiting_by_client: WaitingQuery) -> None:
+    def __init__(self, waiting_by_client: WaitingQuery, queue_stats: QueueStatsQuery) -> None:
         self.waiting_by_client = waiting_by_client
+        self.queue_stats = queue_stats
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         rows = self.waiting_by_client()
@@ -48,3 +52,17 @@ class ServiceCollector(Collector):
         for client_id, count in rows:
             per_client.add_metric([str(client_id)], count)
         yield per_client
+        stats = self.queue_stats()
+        depth_by_queue = GaugeMetricFamily(
+            "airwave_task_queue_depth", "Messages waiting in a task queue (render, io)", labels=["queue"]
+        )
+        oldest = GaugeMetricFamily(
+            "airwave_task_queue_oldest_age_seconds",
+            "How long the oldest message of a task queue has waited (0 when empty)",
+            labels=["queue"],
+        )
+        for name, queue in stats.items():
+            depth_by_queue.add_metric([name], queue.depth)
+            oldest.add_metric([name], queue.oldest_age or 0.0)
+        yield depth_by_queue
+        yield oldest

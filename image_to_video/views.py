@@ -11,6 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 
 from assets.clients import clients_of
 
+from . import dispatch
 from .conf import get_config
 from .engine import DEFAULT_DIRECTION, DIRECTIONS, MOTION_TYPES, OUTPUT_FORMATS
 from .events import WEBSOCKET_PREFIX
@@ -82,6 +83,6 @@ def metrics(request: HttpRequest) -> HttpResponse:
         counted = CollectorRegistry()
         multiprocess.MultiProcessCollector(counted)
     service = CollectorRegistry()
-    service.register(ServiceCollector(jobs_waiting_by_client))
+    service.register(ServiceCollector(jobs_waiting_by_client, dispatch.queue_stats))
     body = generate_latest(counted) + generate_latest(service)
     return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)

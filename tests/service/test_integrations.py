@@ -280,6 +280,25 @@ def test_prefer_wait_gives_up_after_n_seconds_with_a_202(in_process, tenant, s3)
     tenant.api.post(f"/api/image-to-video/jobs/{response.json()['jobId']}/cancel")
 
 
+def test_a_user_past_the_cap_of_waits_gets_the_202_at_once(in_process, tenant, s3, app_settings):
+    """One wait already under way for this user and a cap of one: the next ``Prefer: wait`` is not held."""
+    from image_to_video.api import _waits
+
+    app_settings(PREFER_WAIT_PER_USER=1)
+    assert _waits.enter(tenant.user.pk)
+    try:
+        started = time.monotonic()
+        response = tenant.api.post(
+            GENERATE, generate_body(duration=10, width=1920, height=1080), format="json", HTTP_PREFER="wait=30"
+        )
+        took = time.monotonic() - started
+    finally:
+        _waits.leave(tenant.user.pk)
+    assert response.status_code == 202 and "Preference-Applied" not in response
+    assert took < 10, "answered at once, not after the render"
+    tenant.api.post(f"/api/image-to-video/jobs/{response.json()['jobId']}/cancel")
+
+
 def test_prefer_wait_is_bounded_and_ignored_on_errors(tenant):
     response = tenant.api.post(GENERATE, generate_body(width=63), format="json", HTTP_PREFER="wait=30")
     assert response.status_code == 400 and "width" in response.json()

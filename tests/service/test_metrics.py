@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import re
 
+import pytest
+
 from image_to_video.logs import JobIdFilter, job_context
 from tests.conftest import generate_body, wait_for_job
 
@@ -44,3 +46,30 @@ def test_log_lines_about_a_job_carry_its_id():
     outside = logging.LogRecord("x", logging.INFO, __file__, 1, "idle", None, None)
     JobIdFilter().filter(outside)
     assert record.job_id == "1234-abcd" and outside.job_id == "-"
+
+
+def test_metrics_report_each_task_queues_depth_and_oldest_message_age(app_settings, client, settings, db):
+    """Three render turns wait on the broker with no worker for them: /metrics says so, labelled by queue."""
+    import os
+    import time
+
+    import redis
+    from celery import current_app
+
+    from image_to_video import dispatch, tasks
+
+    if not settings.CELERY_BROKER_URL:
+        pytest.skip("no broker configured (run through make test)")
+    render, io = f"metrics-render-{os.getpid()}", f"metrics-io-{os.getpid()}"
+    app_settings(WORKER="celery", RENDER_QUEUE=render, IO_QUEUE=io)
+    before = time.time()
+    try:
+        for _ in range(3):
+            dispatch.send(tasks.run_next_job)
+        text = client.get("/metrics").content.decode()
+        assert _value(text, "airwave_task_queue_depth", queue=render) == 3
+        assert _value(text, "airwave_task_queue_depth", queue=io) == 0
+        age = _value(text, "airwave_task_queue_oldest_age_seconds", queue=render)
+        assert 0 <= age <= time.time() - before
+    finally:
+        redis.Redis.from_url(current_app.conf.broker_url).delete(render, io)
