@@ -257,6 +257,10 @@ def env_float(name: str) -> dict[str, float]:
     return {name: float(os.environ[name])} if os.environ.get(name) else {}
 
 
+def env_int(name: str) -> dict[str, int]:
+    return {name: int(os.environ[name])} if os.environ.get(name) else {}
+
+
 IMAGE_TO_VIDEO: dict[str, Any] = {
     "PROVIDER": os.environ.get("IMAGE_TO_VIDEO_PROVIDER", "local"),
     "RUNWAY_API_KEY": os.environ.get("RUNWAY_API_KEY") or None,
@@ -272,6 +276,8 @@ IMAGE_TO_VIDEO: dict[str, Any] = {
     "RENDER_QUEUE": RENDER_QUEUE,
     "IO_QUEUE": IO_QUEUE,
     **env_float("RENDER_GRACE_SECONDS"),
+    **env_float("OUTBOUND_WEBHOOK_DEADLINE"),
+    **env_int("PREFER_WAIT_PER_USER"),
     "WORKER": "celery" if os.environ.get("CELERY_BROKER_URL") or os.environ.get("REDIS_URL") else "in-process",
     "PUBLIC_S3_ENDPOINT_URL": os.environ.get("AWS_S3_PUBLIC_ENDPOINT_URL") or None,
     "URL_EXPIRE_SECONDS": int(os.environ.get("AWS_QUERYSTRING_EXPIRE", "600")),

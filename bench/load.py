@@ -13,6 +13,14 @@ makes three clients, and measures:
 3. One 1080×1080 3 s job: submit→asset time over the engine's own render time of the
    same job in this process (the goal: at most 1.15×).
 
+During (1) it also measures what a render backlog does to everything else: each job's
+completed→asset time (the job's ``completedAt`` to its asset's ``createdAt``; the goal:
+p95 within 2 s with 200 renders queued), and, scraped from ``/metrics`` every half
+second, the age of the oldest message in each task queue (render, io).
+
+``--root DIR`` serves another checkout (a ``git worktree`` of an older commit) with this
+script, for before/after figures from one run of the machine.
+
 Results and method: docs/PERFORMANCE.md.
 """
 
@@ -36,6 +44,7 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
+SERVED = ROOT  # the checkout whose scripts/serve.sh is measured (--root)
 PY = sys.executable
 PHOTO = ROOT / "image_to_video" / "sample" / "astronaut.png"
 
@@ -96,9 +105,14 @@ def start_stack(tmp: Path, pool: int) -> tuple[dict[str, str], list[subprocess.P
         except requests.ConnectionError:
             time.sleep(0.1)
     requests.put(f"{env['AWS_S3_ENDPOINT_URL']}/bench", timeout=5)
+    import redis  # the queues keep their names from run to run: start from an empty broker database
+
+    redis.Redis.from_url(env["REDIS_URL"]).flushdb()
+    if SERVED != ROOT and not (SERVED / ".venv").exists():
+        (SERVED / ".venv").symlink_to(ROOT / ".venv")
     serve = subprocess.Popen(
         ["bash", "scripts/serve.sh"],
-        cwd=ROOT,
+        cwd=SERVED,
         env=env,
         start_new_session=True,
         stdout=open(tmp / "serve.log", "w"),
@@ -131,7 +145,7 @@ def make_clients(env: dict[str, str], n: int = 3) -> list[str]:
     for i in range(n):
         out = subprocess.run(
             [PY, "manage.py", "create_client", f"Bench {i}", "--user", f"bench{i}"],
-            cwd=ROOT,
+            cwd=SERVED,
             env=env,
             check=True,
             capture_output=True,
@@ -179,13 +193,32 @@ def load(base: str, tokens: list[str], jobs: int, in_flight: int, image: str) ->
                     done[job_id] = (time.time(), body["status"], body["assetId"])
             time.sleep(0.1)
 
+    oldest: dict[str, float] = {}
+
+    def scrape() -> None:
+        """The oldest message's age per task queue, as /metrics says (absent before the queues existed)."""
+        while submitting.is_set() or len(done) < len(submitted):
+            try:
+                text = requests.get(f"{base}/metrics", timeout=5).text
+            except requests.RequestException:
+                continue
+            for line in text.splitlines():
+                if line.startswith("airwave_task_queue_oldest_age_seconds{"):
+                    queue = line.split('queue="', 1)[1].split('"', 1)[0]
+                    oldest[queue] = max(oldest.get(queue, 0.0), float(line.rsplit(" ", 1)[1]))
+            time.sleep(0.5)
+
     began = time.time()
     poller = threading.Thread(target=poll)
     poller.start()
+    scraper = threading.Thread(target=scrape)
+    scraper.start()
     with ThreadPoolExecutor(in_flight) as pool:
         list(pool.map(one, range(jobs)))
     submitting.clear()
     poller.join()
+    scraper.join()
+    filing = completed_to_asset(base, submitted, done)
     elapsed = max(t for t, _, _ in done.values()) - began
     waits = [done[j][0] - submitted[j][0] for j in submitted]
     assets = [a for _, _, a in done.values() if a]
@@ -200,7 +233,31 @@ def load(base: str, tokens: list[str], jobs: int, in_flight: int, image: str) ->
         "post_p95_ms": pct(post_ms, 95),
         "get_p50_ms": statistics.median(get_ms),
         "get_p95_ms": pct(get_ms, 95),
+        "completed_to_asset_p50_s": statistics.median(filing),
+        "completed_to_asset_p95_s": pct(filing, 95),
+        "completed_to_asset_max_s": max(filing),
+        "oldest_message_age_max_s": oldest,
     }
+
+
+def completed_to_asset(base: str, submitted: dict, done: dict) -> list[float]:
+    """Seconds from each completed job's ``completedAt`` to its asset's ``createdAt`` (both stamped by the
+    service's clock): how long filing waited."""
+    from datetime import datetime
+
+    def at(value: str) -> float:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+
+    session = requests.Session()
+    gaps = []
+    for job_id, (_, status, asset_id) in done.items():
+        if status != "completed" or not asset_id:
+            continue
+        headers = {"Authorization": f"Token {submitted[job_id][1]}"}
+        job = session.get(f"{base}/api/image-to-video/jobs/{job_id}", headers=headers, timeout=30).json()
+        asset = session.get(f"{base}/api/assets/{asset_id}", headers=headers, timeout=30).json()
+        gaps.append(at(asset["createdAt"]) - at(job["completedAt"]))
+    return gaps
 
 
 def hammer(url: str, headers: dict[str, str], concurrency: int = 16, seconds: float = 8) -> dict[str, float]:
@@ -258,7 +315,11 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=200)
     parser.add_argument("--in-flight", type=int, default=8)
     parser.add_argument("--pool", type=int, default=8, help="the web's DATABASE_POOL_MAX_SIZE (0: no pool)")
+    parser.add_argument("--root", type=Path, default=ROOT, help="the checkout to serve (default: this one)")
+    parser.add_argument("--skip-big", action="store_true", help="skip the 1080×1080 job")
     args = parser.parse_args()
+    global SERVED
+    SERVED = args.root.resolve()
     sys.path.insert(0, str(ROOT))
     image = "data:image/jpeg;base64," + base64.b64encode(small_photo()).decode()
     with tempfile.TemporaryDirectory() as tmp:
@@ -273,8 +334,9 @@ def main() -> None:
             result["healthz_16"] = hammer(f"{base}/healthz", {})
             result["get_job_16"] = hammer(f"{base}/api/image-to-video/jobs/{some_job}", auth)
             result["get_job_vs_healthz"] = result["get_job_16"]["rps"] / result["healthz_16"]["rps"]
-            photo = "data:image/png;base64," + base64.b64encode(PHOTO.read_bytes()).decode()
-            result["big_job"] = big_job(base, tokens[1], photo)
+            if not args.skip_big:
+                photo = "data:image/png;base64," + base64.b64encode(PHOTO.read_bytes()).decode()
+                result["big_job"] = big_job(base, tokens[1], photo)
             print(json.dumps(result, indent=2))
         finally:
             for proc in reversed(procs):

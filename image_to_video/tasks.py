@@ -23,6 +23,12 @@ from . import dispatch, stopping
 from .conf import get_config
 
 log = logging.getLogger(__name__)
+# Io tasks are acknowledged when they start, renders when they end. Every io task's work is on record in the
+# database and swept (deliveries by retry_webhooks, filing by reconcile_assets, polls and turns by
+# recover_jobs), so a message lost with a worker loses nothing; and a threaded io worker then holds no
+# unacknowledged message in flight when the broker goes away (kombu's restore of those fails on a lost Redis
+# connection and the worker exits: seen in tests/faults).
+IO_ACKS_LATE = False
 TRANSIENT = (DatabaseError, ConnectionError)
 RECONCILE_EVERY = 60.0  # seconds between reconcile sweeps
 
@@ -35,7 +41,7 @@ def run_next_job() -> None:
     run(remote=False)
 
 
-@shared_task(name="image_to_video.tasks.start_next_remote_job", acks_late=True, ignore_result=True)
+@shared_task(name="image_to_video.tasks.start_next_remote_job", acks_late=IO_ACKS_LATE, ignore_result=True)
 def start_next_remote_job() -> None:
     """A turn on an io worker: hand the fairest queued job of a remote provider (Runway) to it."""
     from .services.runs import run_next_job as run  # deferred: Celery's pattern
@@ -60,7 +66,7 @@ def run_job(job_id: str) -> None:
     job_run(job_id)
 
 
-@shared_task(name="image_to_video.tasks.store_asset", acks_late=True, bind=True, max_retries=None)
+@shared_task(name="image_to_video.tasks.store_asset", acks_late=IO_ACKS_LATE, bind=True, max_retries=None)
 def store_asset(self: Task, job_id: str) -> None:
     """File a completed job's video as its asset; retried with backoff (5 s doubling to 60 s) until it is."""
     from .filing import AssetStoreError, asset_create_from_job  # deferred: Celery's pattern
@@ -76,7 +82,7 @@ def store_asset(self: Task, job_id: str) -> None:
         raise self.retry(exc=exc, countdown=delay) from exc
 
 
-@shared_task(name="image_to_video.tasks.reconcile_assets", acks_late=True)
+@shared_task(name="image_to_video.tasks.reconcile_assets", acks_late=IO_ACKS_LATE)
 def reconcile_assets() -> int:
     """Periodic: retry failed webhook deliveries, prune old sources, file missing assets."""
     from .filing import assets_reconcile  # deferred: Celery's pattern
@@ -88,7 +94,7 @@ def reconcile_assets() -> int:
     return assets_reconcile()
 
 
-@shared_task(name="image_to_video.tasks.recover_jobs", acks_late=True, ignore_result=True)
+@shared_task(name="image_to_video.tasks.recover_jobs", acks_late=IO_ACKS_LATE, ignore_result=True)
 def recover_jobs() -> None:
     """Periodic (every RECOVER_EVERY seconds): expired leases, lost polls, queued jobs the broker lost."""
     from .services.maintenance import jobs_recover  # deferred: Celery's pattern
@@ -98,7 +104,7 @@ def recover_jobs() -> None:
 
 @shared_task(
     name="image_to_video.tasks.poll_job",
-    acks_late=True,
+    acks_late=IO_ACKS_LATE,
     autoretry_for=TRANSIENT,
     retry_backoff=2,
     retry_jitter=True,
@@ -110,7 +116,7 @@ def poll_job(job_id: str, attempt: int = 0) -> None:
     job_poll(job_id, attempt)
 
 
-@shared_task(name="image_to_video.tasks.process_webhook_event", acks_late=True, bind=True, max_retries=8)
+@shared_task(name="image_to_video.tasks.process_webhook_event", acks_late=IO_ACKS_LATE, bind=True, max_retries=8)
 def process_webhook_event(self: Task, event_id: int) -> None:
     """Apply a stored webhook delivery; a failure keeps it stored and retries with backoff."""
     from .services.webhook_events import webhook_event_process  # deferred: Celery's pattern
@@ -123,7 +129,7 @@ def process_webhook_event(self: Task, event_id: int) -> None:
         raise self.retry(exc=exc, countdown=min(300, 5 * 2**self.request.retries)) from exc
 
 
-@shared_task(name="image_to_video.tasks.deliver_webhook", acks_late=True, ignore_result=True)
+@shared_task(name="image_to_video.tasks.deliver_webhook", acks_late=IO_ACKS_LATE, ignore_result=True)
 def deliver_webhook(delivery_id: str) -> None:
     """One attempt at an outbound webhook, if it is due (a repeat message finds it done or claimed)."""
     from .services.outbound import delivery_attempt  # deferred: Celery's pattern
@@ -131,7 +137,7 @@ def deliver_webhook(delivery_id: str) -> None:
     delivery_attempt(delivery_id)
 
 
-@shared_task(name="image_to_video.tasks.retry_webhooks", acks_late=True, ignore_result=True)
+@shared_task(name="image_to_video.tasks.retry_webhooks", acks_late=IO_ACKS_LATE, ignore_result=True)
 def retry_webhooks() -> None:
     """Periodic: a message for every outbound webhook whose retry is due (messages lost with a worker included);
     the attempts run on io workers, each within its deadline, never one after another in this task."""

@@ -96,7 +96,7 @@ S3_PORT=$(free_port); WEB_PORT=$(free_port)
 MOTO=$!
 work=$(mktemp -d); chmod 777 "$work"; mkdir -p "$work/web" "$work/worker"; chmod 777 "$work/web" "$work/worker"
 cleanup() {
-  $engine rm -f airwave-test-web airwave-test-worker >/dev/null 2>&1 || true
+  $engine rm -f airwave-test-web airwave-test-worker airwave-test-io-worker >/dev/null 2>&1 || true
   kill $MOTO 2>/dev/null || true
   rm -rf "$work"
 }
@@ -114,9 +114,17 @@ envs=(-e DATABASE_URL=postgres://postgres@127.0.0.1:5432/airwave_image -e REDIS_
 $engine run -d --name airwave-test-web --network host -v "$work/web:/data" "${envs[@]}" "$IMAGE" >/dev/null
 for _ in $(seq 120); do curl -fs "http://127.0.0.1:$WEB_PORT/healthz" >/dev/null 2>&1 && break; sleep 0.5; done
 curl -fs "http://127.0.0.1:$WEB_PORT/healthz" >/dev/null || { $engine logs airwave-test-web | tail -30; exit 1; }
-worker_cmd=$(sed -n 's/^    command: \(celery -A airwave worker.*\)$/\1/p' docker-compose.yml)
+# The compose file's two workers, as written there (the io worker with beat); the queues' names are the
+# standalone defaults, so this run starts from an empty broker database.
+"$PY" -c "import redis; redis.Redis.from_url('redis://127.0.0.1:6379/8').flushdb()"
+render_cmd=$(sed -n 's/^    command: \(celery -A airwave worker -Q image_to_video.render.*\)$/\1/p' docker-compose.yml)
+io_cmd=$(sed -n 's/^    command: \(celery -A airwave worker -Q image_to_video.io.*\)$/\1/p' docker-compose.yml)
+[ -n "$render_cmd" ] && [ -n "$io_cmd" ] || { say "FAIL: the compose file's worker commands were not found"; exit 1; }
 # shellcheck disable=SC2086
-$engine run -d --name airwave-test-worker --network host -v "$work/worker:/data" "${envs[@]}" "$IMAGE" $worker_cmd -B >/dev/null
+$engine run -d --name airwave-test-worker --network host -v "$work/worker:/data" "${envs[@]}" "$IMAGE" $render_cmd >/dev/null
+mkdir -p "$work/io-worker"; chmod 777 "$work/io-worker"
+# shellcheck disable=SC2086
+$engine run -d --name airwave-test-io-worker --network host -v "$work/io-worker:/data" "${envs[@]}" "$IMAGE" $io_cmd -B >/dev/null
 up=$(date +%s)
 
 # --- one job, through the API, to its asset
@@ -151,7 +159,8 @@ requests.get(f"{base}/api/image-to-video/jobs/{job_id}?token=SECRET-IN-URL-{toke
 print(f"image-test: job {job_id} completed and filed as asset {state['assetId']}")
 PYEOF
 sleep 1
-web_log=$($engine logs airwave-test-web 2>&1); worker_log=$($engine logs airwave-test-worker 2>&1)
+web_log=$($engine logs airwave-test-web 2>&1)
+worker_log=$($engine logs airwave-test-worker 2>&1; $engine logs airwave-test-io-worker 2>&1)
 if grep -q "$token" <<<"$web_log$worker_log"; then say "FAIL: the token is in a log"; exit 1; fi
 if grep -q "Permission denied" <<<"$worker_log"; then say "FAIL: Permission denied in the worker's log"; exit 1; fi
 done_at=$(date +%s)

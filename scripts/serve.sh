@@ -15,9 +15,15 @@ if [ -n "${CELERY_BROKER_URL:-${REDIS_URL:-}}" ]; then
   # Web and worker are separate processes: /metrics adds up their counters from here.
   export PROMETHEUS_MULTIPROC_DIR="${PROMETHEUS_MULTIPROC_DIR:-${AIRWAVE_VAR_DIR:-var}/prometheus}"
   rm -rf "$PROMETHEUS_MULTIPROC_DIR" && mkdir -p "$PROMETHEUS_MULTIPROC_DIR"
-  .venv/bin/celery -A airwave worker -B -l info --concurrency "${WORKER_CONCURRENCY:-2}" &
-  WORKER=$!
-  trap 'kill $WORKER 2>/dev/null || true' EXIT INT TERM
+  # Renders and everything else on workers of their own (docs/DEPLOY.md): a render backlog never delays
+  # filing, provider polls or webhooks. Beat runs with the io worker.
+  .venv/bin/celery -A airwave worker -Q "${CELERY_RENDER_QUEUE:-image_to_video.render}" -l info \
+    --concurrency "${WORKER_CONCURRENCY:-2}" --hostname "render-$$@%h" &
+  RENDER_WORKER=$!
+  .venv/bin/celery -A airwave worker -B -Q "${CELERY_IO_QUEUE:-image_to_video.io},${CELERY_QUEUE:-airwave}" \
+    --pool threads --concurrency "${IO_WORKER_CONCURRENCY:-8}" -l info --hostname "io-$$@%h" &
+  IO_WORKER=$!
+  trap 'kill $RENDER_WORKER $IO_WORKER 2>/dev/null || true' EXIT INT TERM
 else
   echo "worker: in-process (set REDIS_URL for Celery)"
 fi

@@ -227,9 +227,16 @@ def delivery_attempt(delivery_id: Any) -> WebhookDelivery | None:
             error,
             "" if delivery.next_retry_at else "; giving up",
         )
-    delivery.save(
-        update_fields=["attempts", "last_status", "last_error", "delivered_at", "next_retry_at", "claimed_until"]
+    recorded = WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        attempts=delivery.attempts,
+        last_status=delivery.last_status,
+        last_error=delivery.last_error,
+        delivered_at=delivery.delivered_at,
+        next_retry_at=delivery.next_retry_at,
+        claimed_until=None,
     )
+    if not recorded:  # the client (and its deliveries) went away during the call
+        return None
     if delivery.next_retry_at is not None:
         wait = max(0.0, (delivery.next_retry_at - timezone.now()).total_seconds())
         dispatch.send_later(tasks.deliver_webhook, wait, str(delivery.pk))  # the sweep is the safety net

@@ -143,6 +143,7 @@ class Host:
     log: Path
     upload_dir: Path
     base_url: str = ""
+    worker_options: dict = field(default_factory=dict)  # how to start this worker again
 
     def children(self) -> list[int]:
         out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(self.proc.pid)], capture_output=True, text=True)
@@ -179,7 +180,7 @@ class Cluster:
         self.hosts.append(host)
         return host
 
-    def worker(self, name: str, *, concurrency: int = 1, queues: str = "", pool: str = "prefork") -> Host:
+    def worker(self, name: str, *, concurrency: int = 1, queues: str = "", pool: str = "prefork", **env: str) -> Host:
         """A Celery worker; with no ``queues`` it takes every queue (render and io), as a small site's would."""
         host = self._spawn(
             name,
@@ -202,7 +203,9 @@ class Cluster:
                 "--without-gossip",
                 "--without-mingle",
             ],
+            **env,
         )
+        host.worker_options = {"concurrency": concurrency, "queues": queues, "pool": pool, **env}
         _wait_for(lambda: "ready." in host.text(), 60, f"worker {name} did not start", host)
         return host
 

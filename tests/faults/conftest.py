@@ -1,4 +1,5 @@
-"""One cluster for the fault suite: a web host, two worker hosts and beat, each with its own UPLOAD_DIR."""
+"""One cluster for the fault suite: a web host, two render workers, an io worker and beat, each with its own
+UPLOAD_DIR."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ FAST = {
     "RUNWAY_POLL_INTERVALS": "0.2,0.5,1",
     "DATABASE_POOL_MAX_SIZE": "4",
     "SCRATCH_STALE_PARTIAL_SECONDS": "5",
+    "RENDER_GRACE_SECONDS": "1",  # a render worker told to stop hands its job back after this
+    "OUTBOUND_WEBHOOK_DEADLINE": "3",
 }
 
 
@@ -57,8 +60,10 @@ def cluster(django_db_setup, django_db_blocker, tmp_path_factory, runway_video, 
     made = Cluster(root=root, env=env, redis=redis, s3=s3proxy)
     made.fake_runway = fake  # type: ignore[attr-defined]
     made.web()
-    made.worker("worker1")
-    made.worker("worker2")
+    # As in production: render workers on the render queue, one threaded io worker for everything else.
+    made.worker("worker1", queues=env["CELERY_RENDER_QUEUE"])
+    made.worker("worker2", queues=env["CELERY_RENDER_QUEUE"])
+    made.worker("io", queues=f"{env['CELERY_IO_QUEUE']},{queue}", pool="threads", concurrency=8)
     made.beat()
     yield made
     made.stop_all()

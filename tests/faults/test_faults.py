@@ -85,7 +85,7 @@ def replace(cluster: Cluster, host: Host) -> Host:
             pass
     host.proc.wait(timeout=30)
     cluster.hosts.remove(host)
-    return cluster.worker(host.name)
+    return cluster.worker(host.name, **host.worker_options)
 
 
 def test_three_hosts_share_nothing_but_database_broker_and_storage(cluster, make_tenant):
@@ -132,17 +132,109 @@ def test_a_worker_killed_mid_render_is_replaced_within_two_minutes(cluster, make
     wait_until(lambda: not partials(host), 30, "the killed render's partial file removed")
 
 
-def test_warm_shutdown_finishes_the_job_in_hand(cluster, make_tenant):
+def test_sigterm_mid_render_hands_the_job_back_to_another_worker(cluster, make_tenant):
+    """What an autoscaler scaling down sends: the render gets its grace (1 s here), then the job is queued
+    again at once, not when its lease runs out, and another worker renders it to one asset."""
     tenant = make_tenant()
     job_id = submit(cluster, tenant.token, **LONG).json()["jobId"]
     host = running_on(cluster, job_id)
     wait_until(lambda: Job.objects.get(pk=job_id).progress >= 5, 30, "the render under way")
-    host.kill(signal.SIGTERM)  # what a deploy sends
+    host.kill(signal.SIGTERM)
+    signalled = time.monotonic()
+    wait_until(lambda: Job.objects.get(pk=job_id).attempts == 2, 30, "the job taken by another worker")
+    assert time.monotonic() - signalled < 10, "handed back at once, not after the lease"
+    host.proc.wait(timeout=60)  # the stopping worker exits once its render is handed back
+    assert "the job goes back to the queue" in host.text()
+    assert not partials(host), "the partial render is removed"
     [job] = settle([job_id], timeout=120)
     assert_one_asset_each([job])
-    assert job.attempts == 1, "finished by the worker that had it, not rendered twice"
-    host.proc.wait(timeout=60)
     replace(cluster, host)
+
+
+def test_slow_and_huge_webhook_receivers_hold_up_no_one(cluster, make_tenant):
+    """Client A's receivers trickle one byte a second or answer 300 MB; client B's jobs are not held up, and
+    the io worker stays within 100 MB of its size."""
+    import socket
+
+    from image_to_video.models import ClientWebhookSettings, WebhookDelivery
+
+    def serve(behaviour):
+        listener = socket.create_server(("127.0.0.1", 0))
+
+        def accept():
+            while True:
+                try:
+                    conn, _ = listener.accept()
+                except OSError:
+                    return
+                threading.Thread(target=lambda c=conn: _answer(c, behaviour), daemon=True).start()
+
+        threading.Thread(target=accept, daemon=True).start()
+        return listener, f"http://127.0.0.1:{listener.getsockname()[1]}/hook"
+
+    def _answer(conn, behaviour):
+        try:
+            conn.recv(65536)
+            behaviour(conn)
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def trickle(conn):
+        for byte in b"HTTP/1.1 200 OK\r\n" * 20:
+            conn.sendall(bytes([byte]))
+            time.sleep(1)
+
+    def huge(conn):
+        conn.sendall(b"HTTP/1.1 500 Oops\r\nContent-Length: 314572800\r\n\r\n")
+        for _ in range(4800):
+            conn.sendall(b"x" * 65536)
+
+    io = next(h for h in cluster.hosts if h.name == "io")
+    b = make_tenant()
+    baseline = _time_to_asset(cluster, b, SMALL)
+    rss_before = _rss_mb(io.proc.pid)
+    slow_listener, slow_url = serve(trickle)
+    huge_listener, huge_url = serve(huge)
+    try:
+        a, a2 = make_tenant(), make_tenant()
+        ClientWebhookSettings.objects.update_or_create(client=a.client, defaults={"webhook_url": slow_url})
+        ClientWebhookSettings.objects.update_or_create(client=a2.client, defaults={"webhook_url": huge_url})
+        flood = [submit(cluster, t.token, **SMALL).json()["jobId"] for t in (a, a, a, a2, a2, a2)]
+        wait_until(lambda: WebhookDelivery.objects.filter(job__in=flood).count() >= 3, 60, "the first calls")
+        during = _time_to_asset(cluster, b, SMALL)  # while A's calls are under way
+        rss_after = _rss_mb(io.proc.pid)
+        settle(flood)
+
+        def attempted(tenant) -> bool:
+            return WebhookDelivery.objects.filter(client=tenant.client, attempts__gt=0).count() >= 3
+
+        wait_until(lambda: attempted(a) and attempted(a2), 60, "three attempts each")
+        slow = WebhookDelivery.objects.filter(client=a.client).exclude(attempts=0)
+        assert slow and all(d.last_error == "timed out" for d in slow)
+        big = WebhookDelivery.objects.filter(client=a2.client).exclude(attempts=0)
+        assert big and all(d.last_status == 500 and len(d.last_error) < 300 for d in big)
+    finally:
+        slow_listener.close()
+        huge_listener.close()
+    assert during <= baseline + 5, (
+        f"B's job took {during:.1f} s while A's receivers misbehaved ({baseline:.1f} s before)"
+    )
+    assert rss_after - rss_before < 100, f"the io worker grew by {rss_after - rss_before:.0f} MB"
+
+
+def _time_to_asset(cluster: Cluster, tenant, fields) -> float:
+    started = time.monotonic()
+    job_id = submit(cluster, tenant.token, **fields).json()["jobId"]
+    assert_one_asset_each(settle([job_id], timeout=120))
+    return time.monotonic() - started
+
+
+def _rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children (a threaded worker has none), in MB."""
+    line = next(x for x in open(f"/proc/{pid}/status") if x.startswith("VmRSS:"))
+    return int(line.split()[1]) / 1024
 
 
 def test_broker_outage_loses_no_job(cluster, make_tenant):
@@ -320,3 +412,50 @@ def _job_event(body: str) -> tuple[str, str]:
         payload["job"]["jobId"] if "job" in payload else str(Job.objects.get(asset_id=payload["asset"]["assetId"]).pk)
     )
     return job_id, payload["type"]
+
+
+def test_thirty_waiting_requests_hold_no_database_connections(cluster, make_tenant):
+    """30 ``Prefer: wait`` requests at once on a web with a pool of 4 connections: while they wait, the web
+    holds no more than its pool, and another user's GET job still answers within a second."""
+    db = connection.settings_dict
+    web = cluster.web(
+        "web-waits",
+        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}?application_name=airwave-waits",
+        DATABASE_POOL_MAX_SIZE="4",
+        PREFER_WAIT_PER_USER="40",
+        MAX_ACTIVE_JOBS_PER_CLIENT="40",
+    )
+    tenant, other = make_tenant(), make_tenant()
+    [theirs] = settle([submit(cluster, other.token, **SMALL).json()["jobId"]])
+
+    def wait_for_one(_: int) -> requests.Response:
+        headers = {"Authorization": f"Token {tenant.token}", "Prefer": "wait=8"}
+        return requests.post(web.base_url + GENERATE, json=generate_body(**LONG), headers=headers, timeout=60)
+
+    def held() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'airwave-waits'")
+            return cursor.fetchone()[0]
+
+    with ThreadPoolExecutor(30) as pool:
+        answers = [pool.submit(wait_for_one, i) for i in range(30)]
+        wait_until(lambda: Job.objects.filter(user=tenant.user).count() == 30, 30, "30 jobs made")
+        most = max(held() for _ in range(10))
+        started = time.monotonic()
+        mine = requests.get(
+            f"{web.base_url}/api/image-to-video/jobs/{theirs.pk}",
+            headers={"Authorization": f"Token {other.token}"},
+            timeout=10,
+        )
+        answered_in = time.monotonic() - started
+        statuses = [a.result().status_code for a in answers]
+    for job in Job.objects.filter(user=tenant.user):
+        requests.post(
+            f"{web.base_url}/api/image-to-video/jobs/{job.pk}/cancel",
+            headers={"Authorization": f"Token {tenant.token}"},
+            timeout=10,
+        )
+    web.proc.terminate()
+    assert most <= 4, f"{most} connections held by the web while 30 requests waited"
+    assert mine.status_code == 200 and answered_in < 1.0, f"another user's GET took {answered_in:.2f} s"
+    assert set(statuses) <= {200, 202} and statuses.count(202) >= 25
