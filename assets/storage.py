@@ -6,6 +6,8 @@ own members-only views, never through the host's public media. S3 needs the ``s3
 
 from __future__ import annotations
 
+import functools
+import time
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ from django.utils.functional import LazyObject, empty
 from .conf import get_config
 
 ALIAS = "image_to_video"
+_clock = time.time  # the presigned-URL cache's clock (tests freeze it)
 
 
 def private_files_root() -> Path | None:
@@ -46,11 +49,16 @@ def get_files_storage() -> Storage:
 def _settings_changed(*, setting: str, **_: Any) -> None:
     if setting in ("STORAGES", "IMAGE_TO_VIDEO", "BASE_DIR"):
         files_storage._wrapped = empty  # type: ignore[attr-defined]
+        _signed.cache_clear()
 
 
 def presigned_url(name: str, storage: Storage | None = None) -> str | None:
     """A URL that reads ``name`` for URL_EXPIRE_SECONDS on S3 (signed whatever the storage's own
-    ``querystring_auth``), or None where the storage cannot sign: such files are served by the apps' views."""
+    ``querystring_auth``), or None where the storage cannot sign: such files are served by the apps' views.
+
+    A URL is signed once per half of its lifetime and reused meanwhile, so a read request (a job's video and
+    poster, a page of assets) does no signing work, and every URL handed out has at least half its time left.
+    """
     try:
         from storages.backends.s3 import S3Storage  # optional: the s3 extra
         from storages.utils import clean_name
@@ -59,7 +67,15 @@ def presigned_url(name: str, storage: Storage | None = None) -> str | None:
     storage = storage or files_storage
     if not isinstance(storage, S3Storage):
         return None
+    expire = get_config().URL_EXPIRE_SECONDS
+    window = int(_clock() // max(1, expire // 2))
+    return _signed(storage, storage._normalize_name(clean_name(name)), expire, window)
+
+
+@functools.lru_cache(maxsize=4096)
+def _signed(storage: Any, key: str, expire: int, window: int) -> str:
+    """``window`` only makes the cache forget a URL once half its lifetime is gone."""
     signer = getattr(storage, "_signing_client", None)
     client = signer() if signer else storage.connection.meta.client
-    params = {"Bucket": storage.bucket_name, "Key": storage._normalize_name(clean_name(name))}
-    return str(client.generate_presigned_url("get_object", Params=params, ExpiresIn=get_config().URL_EXPIRE_SECONDS))
+    params = {"Bucket": storage.bucket_name, "Key": key}
+    return str(client.generate_presigned_url("get_object", Params=params, ExpiresIn=expire))

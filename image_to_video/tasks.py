@@ -16,7 +16,14 @@ import random
 from typing import Any
 
 from celery import Task, shared_task
-from celery.signals import beat_init, celeryd_after_setup, worker_process_init, worker_ready, worker_shutting_down
+from celery.signals import (
+    beat_init,
+    celeryd_after_setup,
+    worker_init,
+    worker_process_init,
+    worker_ready,
+    worker_shutting_down,
+)
 from django.db import DatabaseError
 
 from . import dispatch, stopping
@@ -189,6 +196,13 @@ def _clean_scratch_on_start(**_: Any) -> None:
 
 
 _worker: Any = None
+
+
+@worker_init.connect
+def _guard_broker_reconnects(**_: Any) -> None:
+    from .celery_compat import guard_redis_channel_close
+
+    guard_redis_channel_close()
 
 
 @celeryd_after_setup.connect

@@ -147,6 +147,23 @@ def test_presigned_urls_download_from_s3_and_their_expiry_is_signed(tenant, s3, 
     assert requests.get(unsigned, timeout=10).status_code == 403, "the bucket is not public"
 
 
+def test_a_url_is_signed_once_per_half_its_lifetime(tenant, s3, monkeypatch):
+    """Reads reuse a signed URL (no signing work per request) until half its 600 s are gone."""
+    from assets import storage
+
+    key = f"clients/{tenant.client.pk}/videos/{uuid.uuid4()}.mp4"
+    now = [1_800_000_000.0]
+    monkeypatch.setattr(storage, "_clock", lambda: now[0])
+    storage.presigned_url(key)
+    signed = storage._signed.cache_info().misses
+    now[0] += 299
+    storage.presigned_url(key)
+    assert storage._signed.cache_info().misses == signed, "reused within the first half"
+    now[0] += 2
+    storage.presigned_url(key)
+    assert storage._signed.cache_info().misses == signed + 1, "signed again once half the lifetime is gone"
+
+
 def test_filter_terms_are_capped_with_a_400_naming_the_parameter(tenant, library):
     words = " ".join(f"w{i}" for i in range(32))
     response = tenant.api.get(f"/api/assets/?search={words}")
