@@ -58,6 +58,13 @@ def client_keys_of(user: Any) -> Iterable[Any]:
     return client_access()(user)
 
 
+def member_client_keys(user: Any) -> QuerySet[Any] | list[Any]:
+    """The keys of ``user``'s clients for ``client_id__in=``: the access callable's queryset as it is (one
+    subquery, nothing fetched), or its keys as a list."""
+    keys = client_keys_of(user)
+    return keys if isinstance(keys, QuerySet) else list(keys)
+
+
 def clients_of(user: Any) -> QuerySet[Any]:
     keys = client_keys_of(user)
     model = get_client_model()

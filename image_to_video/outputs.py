@@ -40,11 +40,16 @@ class JobErrorOut(serializers.Serializer):
 
 
 @extend_schema_serializer(component_name="Job")
-class JobOut(serializers.ModelSerializer):
+class JobOut(serializers.Serializer):
+    """Every field declared: a ModelSerializer introspected the model for each job it wrote out, which was
+    the largest part of a ``GET job``'s time (docs/PERFORMANCE.md)."""
+
     jobId = serializers.UUIDField(source="id", read_only=True)
     clientId = serializers.CharField(source="client_id", read_only=True, help_text="the client's key, as a string")
     userId = serializers.IntegerField(source="user_id", read_only=True)
     status = serializers.SerializerMethodField()
+    progress = serializers.IntegerField(read_only=True, help_text="0-100")
+    provider = serializers.CharField(read_only=True, help_text="local | runway")
     params = serializers.SerializerMethodField()
     error = serializers.SerializerMethodField()
     createdAt = serializers.DateTimeField(source="created_at", read_only=True)
@@ -62,30 +67,6 @@ class JobOut(serializers.ModelSerializer):
         read_only=True,
         help_text="the resolved keyframes: as keyframes, they render the same video",
     )
-
-    class Meta:
-        model = Job
-        fields = [
-            "jobId",
-            "clientId",
-            "userId",
-            "status",
-            "progress",
-            "provider",
-            "params",
-            "error",
-            "createdAt",
-            "updatedAt",
-            "completedAt",
-            "assetId",
-            "videoUrl",
-            "framing",
-            "cameraPath",
-            "fallbackFrom",
-            "batchId",
-            "model",
-            "note",
-        ]
 
     @extend_schema_field(JobParamsOut)
     def get_params(self, job: Job) -> dict:

@@ -6,13 +6,14 @@ import uuid
 
 from django.db.models import Count, Model, QuerySet
 
-from assets.clients import clients_of, parse_client_key
+from assets.clients import clients_of, member_client_keys, parse_client_key
 
 from .models import FINAL_STATUSES, Job, JobStatus, WebhookDelivery
 
 
 def jobs_visible_to(user) -> QuerySet[Job]:
-    return Job.objects.filter(client__in=clients_of(user)).select_related("asset")
+    """One query for a job and its asset, scoped by the membership subquery (no join through the clients)."""
+    return Job.objects.filter(client_id__in=member_client_keys(user)).select_related("asset")
 
 
 def jobs_for_client(*, user, client_id, status: str | None = None) -> QuerySet[Job] | None:
