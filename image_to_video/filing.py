@@ -30,6 +30,7 @@ from .engine import EngineError
 from .engine.probe import VideoFacts, poster_jpeg, probe_video
 from .models import ORIGIN_PREFIX, Job, JobStatus
 from .providers import ProviderError
+from .services.lifecycle import job_link_asset, job_record_video
 from .services.outbound import deliveries_create
 from .services.scratch import StorageUnavailable, store_video, stored_video_exists
 from .services.videos import remake_video
@@ -60,7 +61,7 @@ def asset_create_from_job(*, job_id: Any) -> Asset | None:
             metrics.FILING_FAILURES.inc()
             raise
         with transaction.atomic():
-            if Job.objects.filter(pk=job.pk, asset__isnull=True).update(asset=asset):
+            if job_link_asset(job.pk, asset):
                 deliveries_create(job, "asset.created", asset=asset)
                 transaction.on_commit(lambda: events.publish_asset(asset), robust=True)
                 transaction.on_commit(lambda: events.publish_job(job.pk, final=True), robust=True)
@@ -150,7 +151,7 @@ def _video_in_storage(job: Job) -> str:
         raise AssetStoreError(str(exc)) from exc
     except (FileNotFoundError, EngineError, ProviderError) as exc:
         raise AssetStoreError(f"the video of job {job.pk} is missing and cannot be made again ({exc})") from exc
-    Job.objects.filter(pk=job.pk).update(video_name=name, output_path="")
+    job_record_video(job.pk, name)
     return name
 
 

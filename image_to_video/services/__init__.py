@@ -1,6 +1,8 @@
-"""Every write to jobs, split by concern (HackSoft's "services as a package").
+"""Every write, split by concern (HackSoft's "services as a package").
 
-- :mod:`.jobs`: create, transition, progress, cancel, retry
+- :mod:`.lifecycle`: the one writer of job rows (create, start, lease, progress, provider task and status,
+  framing, result claim, complete, fail, fall back, requeue, cancel, video, asset, source)
+- :mod:`.jobs`: create, queue, cancel, retry: deciding, then calling the lifecycle
 - :mod:`.runs`: the worker's part (start a job, hand it to its provider)
 - :mod:`.provider_updates`: polling a provider's task and applying its updates
 - :mod:`.webhook_events`: inbound deliveries, stored then applied
@@ -18,17 +20,12 @@ from .jobs import (
     SourceImage,
     batch_create,
     job_cancel,
-    job_complete,
     job_create,
-    job_fail,
-    job_renew_lease,
     job_retry,
-    job_set_progress,
-    job_start,
     queue_run,
     request_fingerprint,
-    transition,
 )
+from .lifecycle import job_complete, job_fail, job_renew_lease, job_set_progress, job_start, transition
 from .maintenance import job_sources_prune, jobs_recover
 from .outbound import client_secret_rotate, delivery_redeliver
 from .provider_updates import job_apply_provider_update, job_poll, poll_interval, schedule_poll

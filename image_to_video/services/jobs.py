@@ -1,8 +1,7 @@
-"""Jobs: create, transition, progress, cancel, retry.
+"""Jobs: create, queue, cancel, retry, and what follows a provider's failure.
 
-:func:`transition` is the only code that moves a job's status, and it refuses
-any move that :data:`~image_to_video.models.ALLOWED_TRANSITIONS` does not list,
-so nothing ever leaves a final state and no update moves a job backwards.
+These decide; the rows are written by :mod:`.lifecycle`, the one writer of a
+job's row.
 """
 
 from __future__ import annotations
@@ -10,29 +9,24 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Model
-from django.db.models.functions import Coalesce
-from django.utils import timezone
 
 from assets.clients import get_client_model
 
 from .. import dispatch, events, metrics, tasks
 from ..conf import get_config
 from ..engine import DEFAULT_DIRECTION, Keyframe, MotionParams
-from ..models import ALLOWED_TRANSITIONS, FINAL_STATUSES, Job, JobStatus
-from ..providers import get_provider, provider_class, provider_names
-from .outbound import deliveries_create
+from ..models import FINAL_STATUSES, Job, JobStatus
+from ..providers import get_provider, provider_class
+from .lifecycle import job_cancel_row, job_fail, job_fall_back, job_insert, job_requeue
 from .scratch import StorageUnavailable
 
 log = logging.getLogger(__name__)
@@ -174,7 +168,7 @@ def job_create(
             except Exception as exc:
                 raise StorageUnavailable(f"the source image could not be stored ({type(exc).__name__})") from exc
             job.source_image.name = saved_name
-            job.save(force_insert=True)
+            job_insert(job)
             transaction.on_commit(lambda: queue_run(job), robust=True)
             transaction.on_commit(lambda: events.publish_job(job.pk), robust=True)
             transaction.on_commit(lambda: metrics.JOBS_CREATED.labels(provider).inc(), robust=True)
@@ -285,149 +279,12 @@ def turn_task(*, remote: bool) -> Any:
     return tasks.start_next_remote_job if remote else tasks.run_next_job
 
 
-def transition(job_id: Any, to: str, **fields: Any) -> Job | None:
-    """Move a job to ``to`` if that move is allowed; return it, or None if not.
-
-    The row is locked, so a webhook, a poller and a cancel racing each other
-    are applied one after the other and only legal moves survive.
-    """
-    with transaction.atomic():
-        job = Job.objects.select_for_update().filter(pk=job_id).first()
-        if job is None:
-            return None
-        if to not in ALLOWED_TRANSITIONS.get(JobStatus(job.status), ()):
-            return None
-        job.status = to
-        for name, value in fields.items():
-            setattr(job, name, value)
-        now = timezone.now()
-        first_start = to == JobStatus.PROCESSING and job.started_at is None
-        if first_start:
-            job.started_at = now
-        if to in FINAL_STATUSES:
-            job.completed_at = now
-        job.save(update_fields=["status", "updated_at", "started_at", "completed_at", *fields])
-        event = "job.started" if first_start else OUTBOUND_EVENTS.get(to)
-        if event:
-            deliveries_create(job, event)  # in this transaction: the delivery row is the outbox
-        final = to in FINAL_STATUSES
-        transaction.on_commit(lambda: events.publish_job(job.pk, final=final), robust=True)
-        if final:
-            transaction.on_commit(lambda: metrics.JOBS_FINISHED.labels(to, job.provider).inc(), robust=True)
-    return job
-
-
-OUTBOUND_EVENTS: dict[str, str] = {
-    JobStatus.COMPLETED: "job.completed",
-    JobStatus.FAILED: "job.failed",
-    JobStatus.CANCELED: "job.canceled",
-}
-
-
-def lease_deadline() -> datetime:
-    return timezone.now() + timedelta(seconds=get_config().JOB_LEASE_SECONDS)
-
-
-def job_start(job_id: Any = None, *, remote: bool = False) -> Job | None:
-    """Queued -> processing for this worker, holding the job's lease; None if there is nothing to take.
-
-    ``job_id`` names the job (inline runs, old messages); without it the worker
-    takes the fairest queued job of a remote provider (``remote``) or of one that
-    renders here: that of the client with the fewest jobs running, oldest first,
-    skipping rows another worker is claiming. A job that
-    is already processing under a live lease belongs to another worker and is
-    left alone, so a duplicate delivery never renders twice.
-    """
-    with transaction.atomic():
-        if job_id is None:
-            job_id = _fairest_queued_job_id(provider_names(remote=remote))
-            if job_id is None:
-                return None
-        job = transition(job_id, JobStatus.PROCESSING, lease_expires_at=lease_deadline())
-        if job is not None:
-            Job.objects.filter(pk=job.pk).update(attempts=models.F("attempts") + 1)
-            job.attempts += 1
-    return job
-
-
-def _fairest_queued_job_id(providers: tuple[str, ...]) -> Any:
-    running = (
-        Job.objects.filter(client=models.OuterRef("client"), status=JobStatus.PROCESSING)
-        .values("client")
-        .annotate(n=models.Count("pk"))
-        .values("n")
-    )
-    pick = (
-        Job.objects.filter(status=JobStatus.QUEUED, provider__in=providers)
-        .annotate(running=Coalesce(models.Subquery(running), 0))
-        .order_by("running", "created_at")
-        .select_for_update(skip_locked=True, of=("self",))
-        .only("pk")
-        .first()
-    )
-    return pick.pk if pick is not None else None
-
-
 def job_hand_back(job_id: Any) -> Job | None:
-    """Processing -> queued at once (this worker is stopping): the lease cleared, a turn sent for another
-    worker. The attempt it made stays counted."""
-    moved = transition(job_id, JobStatus.QUEUED, lease_expires_at=None, progress=0)
+    """Processing -> queued at once (this worker is stopping), with a turn for another worker."""
+    moved = job_requeue(job_id)
     if moved is not None:
         queue_run(moved)
     return moved
-
-
-def job_renew_lease(job_id: Any) -> bool:
-    """Extend a running job's lease; False when the job is no longer this worker's (canceled, taken)."""
-    return bool(Job.objects.filter(pk=job_id, status=JobStatus.PROCESSING).update(lease_expires_at=lease_deadline()))
-
-
-def job_set_progress(job_id: Any, progress: int) -> None:
-    """Save progress (never backwards, never past 99 before completion) and publish it."""
-    progress = max(0, min(99, int(progress)))
-    with transaction.atomic():
-        updated = Job.objects.filter(pk=job_id, status=JobStatus.PROCESSING, progress__lt=progress).update(
-            progress=progress, updated_at=timezone.now()
-        )
-        if updated:
-            transaction.on_commit(lambda: events.publish_job(job_id), robust=True)
-            job = Job.objects.select_related("client").filter(pk=job_id).first()
-            if job is not None:
-                deliveries_create(job, "job.progress")
-
-
-def job_complete(job_id: Any, *, video_name: str = "", output_path: str | os.PathLike[str] = "") -> Job | None:
-    """Processing -> completed, with the video in the storage (``video_name``) or, while storage
-    is down, in this worker's scratch space (``output_path``); filing takes it from either."""
-    return transition(
-        job_id,
-        JobStatus.COMPLETED,
-        progress=100,
-        video_name=video_name,
-        output_path=os.fspath(output_path),
-        lease_expires_at=None,
-        error_code="",
-        error_message="",
-    )
-
-
-# An absolute filesystem path (not part of a URL): shown to users as its last part only.
-SERVER_PATH = re.compile(r"(?<![\w:/.])/(?:[^\s/'\"]+/)+([^\s/'\"]*)")
-
-
-def public_message(message: str) -> str:
-    """A job error as users see it: no server paths (``/srv/…/uploads/x.png`` becomes ``x.png``)."""
-    return SERVER_PATH.sub(lambda m: m.group(1) or "a file", message)[:2000]
-
-
-def job_fail(job_id: Any, *, code: str, message: str) -> Job | None:
-    return transition(
-        job_id,
-        JobStatus.FAILED,
-        error_code=code[:50],
-        error_message=public_message(message),
-        lease_expires_at=None,
-    )
 
 
 def job_provider_failed(job_id: Any, *, code: str, message: str) -> Job | None:
@@ -440,29 +297,17 @@ def job_provider_failed(job_id: Any, *, code: str, message: str) -> Job | None:
     job = Job.objects.filter(pk=job_id).first()
     if job is None or job.is_final or not provider_class(job.provider).falls_back(code):
         return job_fail(job_id, code=code, message=message)
-    moved = transition(
-        job.pk,
-        JobStatus.QUEUED,
-        provider="local",
-        fallback_from=job.provider,
-        fallback_error={"code": code[:50], "message": public_message(message), "taskId": job.provider_task_id},
-        provider_task_id="",
-        provider_status="",
-        progress=0,
-        lease_expires_at=None,
-        result_claimed_at=None,
-    )
+    moved = job_fall_back(job, code=code, message=message)
     if moved is None:
         return Job.objects.filter(pk=job_id).first()
     log.warning("%s failed the job (%s); rendering it locally instead", job.provider, code)
-    metrics.JOBS_FALLEN_BACK.labels(job.provider).inc()
     queue_run(moved)
     return moved
 
 
 def job_cancel(job: Job) -> Job:
     """Cancel a job that has not finished; the worker stops within about a second."""
-    updated = transition(job.pk, JobStatus.CANCELED, error_code="canceled", error_message="canceled by the user")
+    updated = job_cancel_row(job.pk)
     if updated is None:
         job.refresh_from_db()
         if job.status == JobStatus.CANCELED:

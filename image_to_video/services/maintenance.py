@@ -18,7 +18,8 @@ from .. import dispatch, metrics
 from ..conf import get_config
 from ..models import FINAL_STATUSES, Job, JobStatus
 from ..providers import provider_names
-from .jobs import queue_run, transition, turn_task
+from .jobs import queue_run, turn_task
+from .lifecycle import job_forget_source, job_requeue
 from .provider_updates import schedule_poll
 from .scratch import sweep
 
@@ -45,7 +46,7 @@ def jobs_recover() -> Recovery:
             schedule_poll(job.pk, 5)
             polls += 1
             log.warning("job %s: its poll was lost with a worker; polling again", job.pk)
-        elif transition(job.pk, JobStatus.QUEUED, lease_expires_at=None, progress=0) is not None:
+        elif job_requeue(job.pk) is not None:
             requeued += 1
             log.warning("job %s: its worker stopped renewing the lease; queued again", job.pk)
             queue_run(job)  # its own turn now, not only when the count below notices
@@ -86,6 +87,6 @@ def job_sources_prune(*, older_than_days: float | None = None) -> int:
     old = Job.objects.filter(status__in=FINAL_STATUSES, completed_at__lt=cutoff).exclude(source_image="")
     for job in old.only("pk", "source_image"):
         job.source_image.delete(save=False)
-        Job.objects.filter(pk=job.pk).update(source_image="")
+        job_forget_source(job.pk)
         pruned += 1
     return pruned

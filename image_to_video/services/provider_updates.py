@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from typing import Any
 
-from django.db import models
 from django.utils import timezone
 
-from .. import dispatch, events, tasks
+from .. import dispatch, tasks
 from ..conf import get_config
 from ..engine import EngineError
 from ..models import Job, JobStatus
 from ..providers import ProviderError, ProviderUpdate, get_provider
-from .jobs import job_fail, job_provider_failed, job_set_progress, transition
+from .jobs import job_provider_failed
+from .lifecycle import (
+    job_claim_result,
+    job_extend_lease,
+    job_fail,
+    job_record_provider_status,
+    job_release_result,
+    job_set_progress,
+    transition,
+)
 from .scratch import render_path
 from .videos import finish_with_video
 
@@ -32,8 +39,7 @@ def schedule_poll(job_id: Any, attempt: int) -> None:
     """Poll again after the attempt's interval; the job's lease covers the wait, so that a poll lost
     with a crashed worker is sent again by the recovery sweep."""
     delay = poll_interval(attempt)
-    lease = timezone.now() + timedelta(seconds=delay + get_config().JOB_LEASE_SECONDS)
-    Job.objects.filter(pk=job_id, status__in=(JobStatus.QUEUED, JobStatus.PROCESSING)).update(lease_expires_at=lease)
+    job_extend_lease(job_id, delay + get_config().JOB_LEASE_SECONDS)
     dispatch.send_later(tasks.poll_job, delay, str(job_id), attempt)
 
 
@@ -81,8 +87,7 @@ def job_apply_provider_update(job_id: Any, update: ProviderUpdate) -> Job | None
     if update.state in ("pending", "running"):
         if update.provider_status and update.provider_status != job.provider_status:
             # e.g. THROTTLED: the API shows the job as queued, with a note, while Runway holds it.
-            if Job.objects.filter(pk=job.pk).update(provider_status=update.provider_status, updated_at=timezone.now()):
-                events.publish_job(job.pk)
+            job_record_provider_status(job.pk, update.provider_status)
         if update.progress is not None:
             job_set_progress(job.pk, int(update.progress * 100))
     elif update.state == "failed":
@@ -100,26 +105,20 @@ def job_apply_provider_update(job_id: Any, update: ProviderUpdate) -> Job | None
 
 
 def _fetch_result_once(job: Job, update: ProviderUpdate) -> None:
-    stale = timezone.now() - timedelta(seconds=RESULT_CLAIM_TIMEOUT)
-    claimed = (
-        Job.objects.filter(pk=job.pk, status=JobStatus.PROCESSING)
-        .filter(models.Q(result_claimed_at__isnull=True) | models.Q(result_claimed_at__lt=stale))
-        .update(result_claimed_at=timezone.now())
-    )
-    if not claimed:
+    if not job_claim_result(job.pk, stale_after=RESULT_CLAIM_TIMEOUT):
         return  # another worker is fetching it, or it is done
     out = render_path(job)
     try:
         get_provider(job.provider).fetch_result(job, update, out)
     except ProviderError as exc:
-        Job.objects.filter(pk=job.pk).update(result_claimed_at=None)
+        job_release_result(job.pk)
         if exc.transient:
             raise
         job_fail(job.pk, code=exc.code, message=str(exc))
     except EngineError as exc:
         job_fail(job.pk, code="provider_bad_output", message=str(exc))
     except BaseException:
-        Job.objects.filter(pk=job.pk).update(result_claimed_at=None)
+        job_release_result(job.pk)
         raise
     else:
         finish_with_video(job, out)

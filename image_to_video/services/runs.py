@@ -9,14 +9,21 @@ from pathlib import Path
 from typing import Any
 
 from django.db import DatabaseError, close_old_connections
-from django.utils import timezone
 
 from .. import dispatch, logs, metrics, stopping
 from ..conf import get_config
 from ..engine import EngineError, RenderCanceled
 from ..models import Job
 from ..providers import ProviderError, get_provider
-from .jobs import job_fail, job_hand_back, job_provider_failed, job_renew_lease, job_set_progress, job_start, turn_task
+from .jobs import job_hand_back, job_provider_failed, turn_task
+from .lifecycle import (
+    job_fail,
+    job_record_framing,
+    job_record_provider_task,
+    job_renew_lease,
+    job_set_progress,
+    job_start,
+)
 from .provider_updates import schedule_poll
 from .scratch import StorageUnavailable, fetch_source, render_path, sweep
 from .videos import finish_with_video
@@ -140,12 +147,10 @@ def _run(job: Job, on_progress: Callable[[float], None] | None) -> Job:
         if outcome.output_path is not None:
             metrics.RENDER_SECONDS.labels(job.provider).observe(time.monotonic() - started)
             if outcome.framing is not None:
-                Job.objects.filter(pk=job.pk).update(framing=outcome.framing, camera_path=outcome.camera_path or [])
+                job_record_framing(job.pk, framing=outcome.framing, camera_path=outcome.camera_path)
                 job.framing, job.camera_path = outcome.framing, outcome.camera_path or []
             finish_with_video(job, outcome.output_path)
         elif outcome.task_id:
-            Job.objects.filter(pk=job.pk).update(
-                provider_task_id=outcome.task_id, provider_request=outcome.request or {}, updated_at=timezone.now()
-            )
+            job_record_provider_task(job.pk, task_id=outcome.task_id, request=outcome.request)
             schedule_poll(job.pk, 0)
         return Job.objects.get(pk=job.pk)

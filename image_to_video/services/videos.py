@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..models import Job
 from ..providers import get_provider
-from .jobs import job_complete
+from .lifecycle import job_complete
 from .scratch import StorageUnavailable, delete_stored, fetch_source, render_path, store_video
 
 log = logging.getLogger(__name__)

@@ -266,3 +266,34 @@ def test_drf_tokens_of_an_old_database_keep_working(transactional_db, tenant):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {'a' * 40}")
     assert client.get("/api/assets/").status_code == 200
+
+
+def test_only_the_lifecycle_writes_job_rows():
+    """One writer per kind of row (Zulip's actions): a job row is written in services/lifecycle.py only."""
+    import ast
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parents[2] / "image_to_video"
+    writes = {"update", "create", "get_or_create", "update_or_create", "bulk_update", "bulk_create", "delete", "save"}
+
+    def on_jobs(node: ast.AST) -> bool:
+        """Whether a call is ``job.save()``-like, or a chain that starts at ``Job.objects``."""
+        if isinstance(node, ast.Name):
+            return node.id == "job"
+        while isinstance(node, ast.Call | ast.Attribute):
+            if isinstance(node, ast.Attribute) and node.attr == "objects" and getattr(node.value, "id", "") == "Job":
+                return True
+            node = node.func if isinstance(node, ast.Call) else node.value
+        return False
+
+    offenders = [
+        f"{path.relative_to(package)}:{node.lineno}"
+        for path in package.rglob("*.py")
+        if "migrations" not in path.parts and path.name != "lifecycle.py"
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in writes
+        and on_jobs(node.func.value)
+    ]
+    assert offenders == [], f"job rows written outside services/lifecycle.py: {offenders}"

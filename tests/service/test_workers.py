@@ -40,7 +40,7 @@ def test_runway_jobs_get_io_turns_and_local_jobs_render_turns(in_process, tenant
     """A render turn never takes a Runway job (its HTTP calls belong on io) and an io turn never renders."""
     remote = make_job(tenant, provider="runway")
     local = make_job(tenant)
-    from image_to_video.services.jobs import job_start
+    from image_to_video.services.lifecycle import job_start
 
     assert job_start(remote=False).pk == local.pk
     assert job_start(remote=False) is None, "the Runway job is not a render worker's"
