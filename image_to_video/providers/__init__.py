@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .base import ProviderError, ProviderUpdate, StartOutcome, VideoProvider
+from .base import ProviderError, ProviderUpdate, RenderRequest, StartOutcome, VideoProvider
 from .local import LocalProvider
 from .runway import RunwayProvider
 
@@ -38,6 +38,7 @@ __all__ = [
     "PROVIDER_NAMES",
     "ProviderError",
     "ProviderUpdate",
+    "RenderRequest",
     "StartOutcome",
     "VideoProvider",
     "get_provider",

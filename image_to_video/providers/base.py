@@ -13,12 +13,11 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from standardwebhooks.webhooks import Webhook
 
-if TYPE_CHECKING:
-    from ..models import Job
+from ..engine import MotionParams
 
 ProviderState = Literal["pending", "running", "succeeded", "failed", "canceled"]
 
@@ -51,6 +50,22 @@ class ProviderUpdate:
     error_code: str = ""
     error_message: str = ""
     provider_status: str = ""  # the provider's own word, e.g. THROTTLED (shown as queued, with a note)
+
+
+@dataclass(frozen=True)
+class RenderRequest:
+    """What a provider is asked to do, built once from a job (``services.provider_requests``): providers never
+    see the ORM row, and can be called and tested without a database."""
+
+    job_id: str
+    params: MotionParams  # validated: what the engine renders (size, length, format, motion, focus, keyframes)
+    focus: Any = "auto"  # as the user asked: "auto", "center" or {"x", "y"} (words for a text-prompted model)
+    keyframes: list[dict] | None = None  # as the user asked
+    prompt_text: str = ""
+    model: str = ""  # the provider's model, when it has several ("" for its default)
+    source_name: str = ""  # the source image's name in the apps' storage (presigned for a remote provider)
+    source_content_type: str = "image/png"
+    provider_task_id: str = ""  # the task the provider runs for the job, once started
 
 
 @dataclass(frozen=True)
@@ -92,7 +107,7 @@ class VideoProvider(ABC):
     @abstractmethod
     def start(
         self,
-        job: Job,
+        request: RenderRequest,
         *,
         source: Path,
         output: Path,
@@ -101,14 +116,14 @@ class VideoProvider(ABC):
     ) -> StartOutcome:
         """Render ``source`` (a local copy of the photo) into ``output``, or submit it and return a task id."""
 
-    def poll(self, job: Job) -> ProviderUpdate:
+    def poll(self, request: RenderRequest) -> ProviderUpdate:
         """The task's state now (asynchronous providers only)."""
         raise ProviderError(f"{self.name} has no tasks to poll", code="provider_cannot_poll")
 
-    def cancel(self, job: Job) -> None:  # noqa: B027  (a no-op unless the provider runs tasks)
+    def cancel(self, request: RenderRequest) -> None:  # noqa: B027  (a no-op unless the provider runs tasks)
         """Ask the provider to stop; local renders notice the canceled status themselves."""
 
-    def fetch_result(self, job: Job, update: ProviderUpdate, output: Path) -> Path:
+    def fetch_result(self, request: RenderRequest, update: ProviderUpdate, output: Path) -> Path:
         """Put a finished task's video, fitted to the job, at ``output``."""
         raise ProviderError(f"{self.name} has no results to fetch", code="provider_cannot_fetch")
 

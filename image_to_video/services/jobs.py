@@ -27,6 +27,7 @@ from ..engine import DEFAULT_DIRECTION, Keyframe, MotionParams
 from ..models import FINAL_STATUSES, Job, JobStatus
 from ..providers import get_provider, provider_class
 from .lifecycle import job_cancel_row, job_fail, job_fall_back, job_insert, job_requeue
+from .provider_requests import render_request
 from .scratch import StorageUnavailable
 
 log = logging.getLogger(__name__)
@@ -315,7 +316,7 @@ def job_cancel(job: Job) -> Job:
         raise JobNotCancelable(job.status)
     if updated.provider_task_id:
         try:
-            get_provider(updated.provider).cancel(updated)
+            get_provider(updated.provider).cancel(render_request(updated))
         except Exception:  # the job is canceled here whatever the provider says
             log.warning("provider cancel failed for job %s", updated.pk, exc_info=True)
     return updated

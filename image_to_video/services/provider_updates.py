@@ -22,6 +22,7 @@ from .lifecycle import (
     job_set_progress,
     transition,
 )
+from .provider_requests import render_request
 from .scratch import render_path
 from .videos import finish_with_video
 
@@ -52,7 +53,7 @@ def job_poll(job_id: Any, attempt: int = 0) -> Job | None:
     if (timezone.now() - started).total_seconds() > get_config().RUNWAY_POLL_DEADLINE:
         # Stop the provider's task first, so a job seen as failed has no task still running.
         try:
-            get_provider(job.provider).cancel(job)
+            get_provider(job.provider).cancel(render_request(job))
         except Exception:
             log.warning("could not cancel the timed-out task of job %s", job.pk, exc_info=True)
         minutes = get_config().RUNWAY_POLL_DEADLINE / 60
@@ -61,7 +62,7 @@ def job_poll(job_id: Any, attempt: int = 0) -> Job | None:
         )
         return Job.objects.get(pk=job.pk)
     try:
-        job_apply_provider_update(job.pk, get_provider(job.provider).poll(job))
+        job_apply_provider_update(job.pk, get_provider(job.provider).poll(render_request(job)))
     except ProviderError as exc:
         if not exc.transient:
             job_provider_failed(job.pk, code=exc.code, message=str(exc))
@@ -109,7 +110,7 @@ def _fetch_result_once(job: Job, update: ProviderUpdate) -> None:
         return  # another worker is fetching it, or it is done
     out = render_path(job)
     try:
-        get_provider(job.provider).fetch_result(job, update, out)
+        get_provider(job.provider).fetch_result(render_request(job), update, out)
     except ProviderError as exc:
         job_release_result(job.pk)
         if exc.transient:

@@ -24,6 +24,7 @@ from .lifecycle import (
     job_set_progress,
     job_start,
 )
+from .provider_requests import render_request
 from .provider_updates import schedule_poll
 from .scratch import StorageUnavailable, fetch_source, render_path, sweep
 from .videos import finish_with_video
@@ -113,7 +114,11 @@ def _run(job: Job, on_progress: Callable[[float], None] | None) -> Job:
         try:
             source = fetch_source(job)
             outcome = get_provider(job.provider).start(
-                job, source=source, output=output, progress=reporter, should_cancel=reporter.should_cancel
+                render_request(job),
+                source=source,
+                output=output,
+                progress=reporter,
+                should_cancel=reporter.should_cancel,
             )
         except RenderCanceled:
             if reporter.handing_back:

@@ -8,6 +8,7 @@ from pathlib import Path
 from ..models import Job
 from ..providers import get_provider
 from .lifecycle import job_complete
+from .provider_requests import render_request
 from .scratch import StorageUnavailable, delete_stored, fetch_source, render_path, store_video
 
 log = logging.getLogger(__name__)
@@ -44,12 +45,13 @@ def remake_video(job: Job) -> str:
     """
     provider = get_provider(job.provider)
     output = render_path(job)
+    request = render_request(job)
     if job.provider_task_id:
-        provider.fetch_result(job, provider.poll(job), output)
+        provider.fetch_result(request, provider.poll(request), output)
     else:
         source = fetch_source(job)
         try:
-            provider.start(job, source=source, output=output, progress=lambda _: None, should_cancel=lambda: False)
+            provider.start(request, source=source, output=output, progress=lambda _: None, should_cancel=lambda: False)
         finally:
             source.unlink(missing_ok=True)
     try:

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from ..models import Job, WebhookEvent
 from ..providers import get_provider, provider_class
+from .provider_requests import render_request
 from .provider_updates import job_apply_provider_update
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ def webhook_event_process(event_id: Any) -> None:
             WebhookEvent.objects.filter(pk=event.pk).update(processed_at=timezone.now(), error="unknown task id")
             return
         if not job.is_final:
-            job_apply_provider_update(job.pk, get_provider(job.provider).poll(job))
+            job_apply_provider_update(job.pk, get_provider(job.provider).poll(render_request(job)))
     except Exception as exc:
         WebhookEvent.objects.filter(pk=event.pk).update(
             error=f"{type(exc).__name__}: {exc}"[:2000], attempts=models.F("attempts") + 1

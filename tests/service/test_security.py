@@ -11,6 +11,7 @@ import pytest
 
 from assets.models import Asset
 from image_to_video.models import Job, JobStatus
+from image_to_video.services.provider_requests import render_request
 from tests.service.runway_fixtures import signed_headers
 
 from .factories import make_job
@@ -140,7 +141,7 @@ def test_a_trickling_download_fails_at_the_deadline(
     runway.tasks[runway_job.provider_task_id].update(status="SUCCEEDED", output=[f"{slow.url}/v.mp4"])
     started = time.monotonic()
     with pytest.raises(ProviderError, match="took over 1 s"):
-        services.job_apply_provider_update(runway_job.pk, get_provider("runway").poll(runway_job))
+        services.job_apply_provider_update(runway_job.pk, get_provider("runway").poll(render_request(runway_job)))
     assert time.monotonic() - started < 10, "each of the 3 tries stops at the deadline"
     assert Job.objects.get(pk=runway_job.pk).status == "processing", "a transient failure: polled again later"
 
