@@ -15,8 +15,8 @@ from assets.users import user_by_natural_key, user_get_or_create
 from image_to_video import dispatch, services
 from image_to_video.engine import OUTPUT_FORMATS, EngineError, MotionParams, probe_image
 from image_to_video.engine.cli import add_move_arguments, move_fields
+from image_to_video.fields import EXTENSIONS
 from image_to_video.models import Job, JobStatus
-from image_to_video.serializers import EXTENSIONS
 
 DEMO_CLIENT, DEMO_USER = "Demo", "demo"
 
