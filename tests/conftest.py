@@ -161,16 +161,35 @@ def in_process(app_settings, transactional_db):
     dispatch.wait_idle()
 
 
+def eventually(check, timeout: float = 30.0, message: str = "the condition"):
+    """``check()`` until it returns something truthy, which is returned; AssertionError after ``timeout`` s.
+    The one polling loop of the service tests (the fault suite has its own ``wait_until``)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{message} not reached within {timeout:g} s")
+        time.sleep(0.02)
+
+
+def drain() -> None:
+    """Run the in-process worker until nothing is left to run: "nothing else happened" is then a fact."""
+    from image_to_video import dispatch
+
+    dispatch.wait_idle()
+
+
 def wait_for_job(job_id, *, statuses=("completed", "failed", "canceled"), timeout: float = 90.0, asset: bool = False):
     from image_to_video.models import Job
 
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def settled():
         job = Job.objects.select_related("asset").get(pk=job_id)
-        if job.status in statuses and (not asset or _has_asset(job) or job.status != "completed"):
-            return job
-        time.sleep(0.1)
-    raise AssertionError(f"job {job_id} still {job.status} after {timeout}s")
+        done = job.status in statuses and (not asset or _has_asset(job) or job.status != "completed")
+        return job if done else None
+
+    return eventually(settled, timeout, f"job {job_id} in {statuses}{' with its asset' if asset else ''}")
 
 
 def _has_asset(job) -> bool:

@@ -5,7 +5,7 @@ import time
 import pytest
 import requests
 
-from tests.conftest import ROOT, embedded_stack, generate_body, stop
+from tests.conftest import ROOT, embedded_stack, eventually, generate_body, stop
 from tests.videos import probe_video
 
 
@@ -23,13 +23,12 @@ def test_post_poll_download_on_embedded_defaults(embedded_server):
     response = requests.post(f"{base}/api/image-to-video/generate", json=body, headers=auth, timeout=30)
     assert response.status_code == 202, response.text
     job_id = response.json()["jobId"]
-    deadline = time.monotonic() + 60
-    while True:
+
+    def filed():
         job = requests.get(f"{base}/api/image-to-video/jobs/{job_id}", headers=auth, timeout=10).json()
-        if job["status"] == "completed" and job["assetId"] or time.monotonic() > deadline:
-            break
-        time.sleep(0.2)
-    assert job["status"] == "completed" and job["assetId"], job
+        return job if job["status"] == "completed" and job["assetId"] else None
+
+    job = eventually(filed, 60, "the job filed")
     assert job["videoUrl"] == f"/api/assets/{job['assetId']}/file"
     video = requests.get(base + job["videoUrl"], headers=auth, timeout=10)
     assert video.status_code == 200 and video.headers["Content-Type"] == "video/mp4"

@@ -19,7 +19,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from assets.models import Asset
 from image_to_video.models import ClientWebhookSettings, Job, WebhookDelivery
-from tests.conftest import generate_body, upload_files, wait_for_job
+from tests.conftest import drain, eventually, generate_body, upload_files, wait_for_job
 
 GENERATE = "/api/image-to-video/generate"
 VARIANTS = "/api/image-to-video/generate/variants"
@@ -63,9 +63,7 @@ class Receiver:
         return [json.loads(c["body"])["type"] for c in self.calls]
 
     def wait_for(self, count: int, timeout: float = 30) -> list:
-        deadline = time.monotonic() + timeout
-        while len(self.calls) < count and time.monotonic() < deadline:
-            time.sleep(0.02)
+        eventually(lambda: len(self.calls) >= count, timeout, f"{count} calls received")
         return self.calls
 
 
@@ -119,11 +117,9 @@ def test_a_failing_receiver_gets_retries_with_the_same_webhook_id(in_process, te
     calls = receiver.wait_for(3)
     assert len(calls) == 3 and receiver.events() == ["job.completed"] * 3
     assert len({c["headers"]["webhook-id"] for c in calls}) == 1, "one webhook-id across the retries"
-    delivery = WebhookDelivery.objects.get(job=job)
-    deadline = time.monotonic() + 5
-    while delivery.delivered_at is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-        delivery.refresh_from_db()
+    delivery = eventually(
+        lambda: WebhookDelivery.objects.filter(job=job, delivered_at__isnull=False).first(), 5, "the delivery done"
+    )
     assert (delivery.attempts, delivery.last_status, delivery.state) == (3, 200, "delivered")
 
 
@@ -134,12 +130,7 @@ def test_a_receiver_that_is_down_gets_the_delivery_when_it_is_back(in_process, t
     receiver.server.server_close()  # connection refused from now on
     response = tenant.api.post(GENERATE, generate_body(webhook=url, webhookEvents=["job.completed"]), format="json")
     job = wait_for_job(response.json()["jobId"])
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        delivery = WebhookDelivery.objects.filter(job=job).first()
-        if delivery is not None and delivery.attempts >= 1:
-            break
-        time.sleep(0.05)
+    delivery = eventually(lambda: WebhookDelivery.objects.filter(job=job, attempts__gte=1).first(), 10, "an attempt")
     assert delivery.delivered_at is None and delivery.last_error.startswith("connection failed")
     assert delivery.next_retry_at is not None, "a retry is scheduled"
     revived = Receiver().start_on(port)
@@ -156,7 +147,7 @@ def test_progress_events_are_sent_when_asked_at_most_every_half_second(in_proces
         format="json",
     )
     wait_for_job(response.json()["jobId"])
-    time.sleep(0.5)
+    drain()
     stamps = [
         datetime.fromisoformat(json.loads(c["body"])["job"]["updatedAt"].replace("Z", "+00:00")) for c in receiver.calls
     ]
@@ -193,12 +184,7 @@ def test_a_host_that_does_not_resolve_is_accepted_and_retried(in_process, tenant
     response = tenant.api.post(GENERATE, generate_body(webhook="https://hooks.airwave.invalid/x"), format="json")
     assert response.status_code == 202, response.json()
     job = wait_for_job(response.json()["jobId"])
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        tried = [d for d in WebhookDelivery.objects.filter(job=job) if d.attempts]
-        if tried:
-            break
-        time.sleep(0.05)
+    tried = eventually(lambda: list(WebhookDelivery.objects.filter(job=job, attempts__gt=0)), 10, "an attempt")
     assert tried and all("does not resolve" in d.last_error and d.next_retry_at for d in tried)
 
 
@@ -206,7 +192,7 @@ def test_a_target_that_turns_private_is_refused_at_delivery(in_process, tenant, 
     response = tenant.api.post(GENERATE, generate_body(webhook=receiver.url), format="json")
     app_settings(OUTBOUND_WEBHOOK_ALLOW_PRIVATE=False)  # as if the name now resolved to a private address
     job = wait_for_job(response.json()["jobId"])
-    time.sleep(0.5)
+    drain()
     failed = [d for d in WebhookDelivery.objects.filter(job=job) if d.last_error.startswith("refused")]
     assert failed and all(d.next_retry_at is None and d.delivered_at is None for d in failed)
 
@@ -218,7 +204,7 @@ def test_the_client_default_webhook_and_its_event_filter(in_process, tenant, s3,
     response = tenant.api.post(GENERATE, generate_body(), format="json")
     wait_for_job(response.json()["jobId"], asset=True)
     receiver.wait_for(1)
-    time.sleep(0.3)
+    drain()
     assert receiver.events() == ["asset.created"]
 
 
@@ -248,13 +234,8 @@ def test_the_admin_shows_the_delivery_log_and_redelivers(in_process, tenant, s3,
     assert answer.status_code == 200 and "sent again" in answer.content.decode()
     calls = receiver.wait_for(4)
     assert calls[-1]["headers"]["webhook-id"] == delivery.webhook_id
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:  # the receiver answers a moment before the attempt is recorded
-        delivery.refresh_from_db()
-        if delivery.attempts == 2 and delivery.state == "delivered":
-            break
-        time.sleep(0.05)
-    assert delivery.attempts == 2 and delivery.state == "delivered"
+    # The receiver answers a moment before the attempt is recorded.
+    eventually(lambda: WebhookDelivery.objects.filter(pk=delivery.pk, attempts=2, delivered_at__isnull=False), 5)
 
 
 def test_prefer_wait_returns_the_finished_job_in_one_request(in_process, tenant, s3):

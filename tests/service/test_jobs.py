@@ -10,7 +10,7 @@ from assets.models import Asset
 from image_to_video import services
 from image_to_video.conf import get_config
 from image_to_video.models import Job, JobStatus
-from tests.conftest import bucket_keys, ensure_bucket, generate_body, upload_files, wait_for_job
+from tests.conftest import bucket_keys, ensure_bucket, eventually, generate_body, upload_files, wait_for_job
 
 from .factories import make_job
 
@@ -75,9 +75,7 @@ def test_cancel_stops_a_running_render_within_about_a_second(in_process, tenant,
     response = tenant.api.post(GENERATE, generate_body(duration=10, width=1920, height=1080), format="json")
     job_id = response.json()["jobId"]
     wait_for_job(job_id, statuses=("processing",), timeout=30)
-    deadline = time.monotonic() + 30
-    while Job.objects.get(pk=job_id).progress < 3 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    eventually(lambda: Job.objects.get(pk=job_id).progress >= 3, 30, "the render under way")
     asked = time.monotonic()
     assert tenant.api.post(f"/api/image-to-video/jobs/{job_id}/cancel").json()["status"] == "canceled"
     # The render notices within its cancel-check interval and removes its partial output.
@@ -86,8 +84,7 @@ def test_cancel_stops_a_running_render_within_about_a_second(in_process, tenant,
     def leftovers():  # this job's video, or any half-written one (other tests' finished renders may remain)
         return [*render_dir.glob(".partial-*"), *render_dir.glob(f"{job_id}.*")]
 
-    while leftovers() and time.monotonic() - asked < 5:
-        time.sleep(0.05)
+    eventually(lambda: not leftovers(), 5, "the partial render deleted")
     stopped_after = time.monotonic() - asked
     assert not leftovers(), "the partial render is deleted"
     assert stopped_after < 2.0
@@ -120,17 +117,14 @@ def test_asset_survives_an_s3_outage_and_reconcile_creates_exactly_one(in_proces
     response = tenant.api.post(GENERATE, generate_body(duration=8, width=1280, height=720), format="json")
     job_id = response.json()["jobId"]
     wait_for_job(job_id, statuses=("processing",), timeout=30)
-    deadline = time.monotonic() + 30
-    while Job.objects.get(pk=job_id).progress < 5 and time.monotonic() < deadline:  # the source is fetched
-        time.sleep(0.05)
+    eventually(lambda: Job.objects.get(pk=job_id).progress >= 5, 30, "the source fetched, frames made")
     _empty_and_delete_bucket(s3)  # storage goes down while the job renders (its source was fetched already)
     try:
         job = wait_for_job(job_id)
         assert job.status == "completed"
         from image_to_video import dispatch
 
-        dispatch.wait_idle()
-        time.sleep(0.5)  # the asset task has run (and failed) by now
+        dispatch.wait_idle()  # the asset task has run (and failed) by now
         assert not Asset.objects.filter(job__pk=job_id).exists()
         job.refresh_from_db()
         from pathlib import Path

@@ -16,6 +16,7 @@ from django.utils import timezone
 from image_to_video import bounded_http
 from image_to_video.models import WebhookDelivery
 from image_to_video.services.outbound import delivery_attempt
+from tests.conftest import eventually
 
 
 class RawReceiver:
@@ -137,7 +138,7 @@ def test_a_huge_reply_is_not_read_past_the_cap(outbound, tenant, app_settings):
 
     receiver = RawReceiver(huge)
     done = delivery_attempt(_delivery(tenant, receiver.url).pk)
-    time.sleep(0.2)  # the receiver notices the closed connection
+    eventually(lambda: receiver.in_flight == 0, 5, "the receiver sees the connection closed")
     receiver.close()
     assert done.last_status == 500 and done.last_error.startswith("HTTP 500: xxx")
     assert len(done.last_error) <= len("HTTP 500: ") + 200
@@ -179,19 +180,18 @@ def test_a_client_has_a_few_attempts_in_flight_and_others_are_not_held(outbound,
     a = [_delivery(tenant, stuck.url) for _ in range(6)]
     with ThreadPoolExecutor(6) as pool:
         attempts = [pool.submit(attempt, d.pk) for d in a]
-        deadline = time.monotonic() + 5
-        while (stuck.in_flight < 2 or sum(f.done() for f in attempts) < 4) and time.monotonic() < deadline:
-            time.sleep(0.02)
+        eventually(lambda: stuck.in_flight >= 2 and sum(f.done() for f in attempts) >= 4, 5, "two in flight")
         b = delivery_attempt(_delivery(outsider, fine.url).pk)
         assert b is not None and b.delivered_at is not None, "another client's delivery is not held up"
         waiting = sum(f.result() is None for f in attempts if f.done())
         assert waiting == 4, "four of A's deliveries wait their turn without a worker"
         release.set()
     dispatch.wait_idle()
-    deadline = time.monotonic() + 10
-    while WebhookDelivery.objects.filter(client=tenant.client, delivered_at__isnull=True).exists():
-        assert time.monotonic() < deadline, "A's waiting deliveries were not sent as places freed"
-        time.sleep(0.05)
+    eventually(
+        lambda: not WebhookDelivery.objects.filter(client=tenant.client, delivered_at__isnull=True).exists(),
+        10,
+        "A's waiting deliveries sent as places freed",
+    )
     stuck.close()
     fine.close()
     assert stuck.most_in_flight == 2 and stuck.requests == 6

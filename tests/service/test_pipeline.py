@@ -1,7 +1,6 @@
 """An image posted to the API becomes a completed job with exactly one asset in S3."""
 
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
@@ -10,7 +9,7 @@ from django.conf import settings
 
 from assets.models import Asset
 from image_to_video.models import Job
-from tests.conftest import bucket_keys, generate_body, photo_bytes, upload_files, wait_for_job
+from tests.conftest import bucket_keys, eventually, generate_body, photo_bytes, upload_files, wait_for_job
 from tests.videos import probe_video
 
 
@@ -81,9 +80,7 @@ def assert_filed(job_id, tenant, s3, *, width, height, duration, fmt="mp4", fram
     assert shown["bitrate"] == pytest.approx(asset.size * 8 / shown["duration"], rel=0.01)
     _assert_poster(shown["posterUrl"], width, height)
     # The service deletes the local render just after the asset's commit (never before it).
-    deadline = time.monotonic() + 10
-    while any(str(job.pk) in str(p) for p in upload_files() if "renders" in str(p)) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    eventually(lambda: not any(str(job.pk) in str(p) for p in upload_files() if "renders" in str(p)), 10)
     assert not any(str(job.pk) in str(p) for p in upload_files() if "renders" in str(p)), "the render is removed"
     return asset
 

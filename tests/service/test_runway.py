@@ -15,7 +15,7 @@ from image_to_video.providers.runway import (
     nearest_ratio,
     parse_task,
 )
-from tests.conftest import data_uri, generate_body, photo_bytes, wait_for_job
+from tests.conftest import data_uri, drain, eventually, generate_body, photo_bytes, wait_for_job
 from tests.service.test_pipeline import assert_filed
 
 GENERATE = "/api/image-to-video/generate"
@@ -68,9 +68,7 @@ def test_transient_500_429_and_timeouts_are_retried(in_process, tenant, runway, 
     runway.faults.extend([("status", 500), ("status", 429, "0.2")])  # create: 500, 429, then OK
     runway.polls_to_finish = 4
     job_id = _post(tenant)
-    deadline = time.monotonic() + 10
-    while not Job.objects.get(pk=job_id).provider_task_id and time.monotonic() < deadline:
-        time.sleep(0.005)
+    eventually(lambda: Job.objects.get(pk=job_id).provider_task_id, 10, "the Runway task")
     runway.faults.extend([("stall", 1.5), ("status", 503)])  # a poll times out, the next gets 503
     job = wait_for_job(job_id, asset=True)
     assert job.status == "completed", job.error_message
@@ -123,15 +121,12 @@ def test_a_task_that_never_finishes_fails_at_the_deadline(in_process, tenant, ru
 def test_cancel_sends_delete_and_nothing_revives_the_job(in_process, tenant, runway):
     runway.outcome = "never"
     job_id = _post(tenant)
-    deadline = time.monotonic() + 10
-    while not Job.objects.get(pk=job_id).provider_task_id and time.monotonic() < deadline:
-        time.sleep(0.02)
-    task_id = Job.objects.get(pk=job_id).provider_task_id
+    task_id = eventually(lambda: Job.objects.get(pk=job_id).provider_task_id, 10, "the Runway task")
     response = tenant.api.post(f"/api/image-to-video/jobs/{job_id}/cancel")
     assert response.status_code == 200 and response.json()["status"] == "canceled"
     assert runway.calls("DELETE", f"/v1/tasks/{task_id}")
     assert runway.tasks[task_id]["status"] == "CANCELLED"
-    time.sleep(0.5)
+    drain()
     assert Job.objects.get(pk=job_id).status == "canceled"
 
 
@@ -195,13 +190,8 @@ def test_photo_bytes_sanity():
 
 
 def _sent_to_runway(runway, job_id, timeout=20):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = Job.objects.get(pk=job_id)
-        if job.provider_task_id:
-            return job, runway.tasks[job.provider_task_id]["request"]
-        time.sleep(0.05)
-    raise AssertionError("the job never reached Runway")
+    job = eventually(lambda: Job.objects.filter(pk=job_id).exclude(provider_task_id="").first(), timeout, "Runway")
+    return job, runway.tasks[job.provider_task_id]["request"]
 
 
 def test_focus_and_keyframes_become_words_in_the_prompt(in_process, tenant, runway, s3):

@@ -12,6 +12,7 @@ import pytest
 from assets.models import Asset
 from image_to_video.models import Job, JobStatus
 from image_to_video.services.provider_requests import render_request
+from tests.conftest import drain
 from tests.service.runway_fixtures import signed_headers
 
 from .factories import make_job
@@ -98,7 +99,7 @@ def test_a_signed_forged_body_cannot_make_the_worker_fetch_anything(
     url = f"{internal.url}/internal" if target == "loopback" else "http://169.254.169.254/latest/meta-data/"
     forged = {"id": runway_job.provider_task_id, "status": "SUCCEEDED", "output": [url]}
     assert _deliver(client, webhook_secret, forged).status_code == 202
-    time.sleep(1.0)
+    drain()
     job = Job.objects.get(pk=runway_job.pk)
     assert job.status == "processing", "the API says RUNNING: the body's claim is not applied"
     assert internal.hits == [] and runway.calls("GET", "/outputs/") == []

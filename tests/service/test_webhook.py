@@ -7,7 +7,7 @@ import pytest
 
 from assets.models import Asset
 from image_to_video.models import Job, JobStatus, WebhookEvent
-from tests.conftest import wait_for_job
+from tests.conftest import drain, eventually, wait_for_job
 from tests.service.runway_fixtures import signed_headers
 
 from .factories import make_job
@@ -84,7 +84,6 @@ def test_the_same_delivery_five_times_completes_once_with_one_asset(
     from image_to_video import dispatch
 
     dispatch.wait_idle()
-    time.sleep(0.3)
     assert WebhookEvent.objects.filter(webhook_id="msg_same").count() == 1
     event = WebhookEvent.objects.get(webhook_id="msg_same")
     assert event.processed_at is not None and event.job_id == job.pk
@@ -102,15 +101,12 @@ def test_distinct_deliveries_and_polling_of_the_same_success_make_one_asset(
     job_id = tenant.api.post("/api/image-to-video/generate", generate_body(provider="runway"), format="json").json()[
         "jobId"
     ]
-    deadline = time.monotonic() + 10
-    while not Job.objects.get(pk=job_id).provider_task_id and time.monotonic() < deadline:
-        time.sleep(0.01)
-    task_id = Job.objects.get(pk=job_id).provider_task_id
+    task_id = eventually(lambda: Job.objects.get(pk=job_id).provider_task_id, 10, "the Runway task")
     for i in range(5):
         _deliver(client, webhook_secret, _succeeded(runway, task_id), msg_id=f"msg_{i}")
     job = wait_for_job(job_id, asset=True)
     assert job.status == "completed"
-    time.sleep(0.5)
+    drain()
     assert Asset.objects.filter(job=job).count() == 1
 
 
@@ -122,7 +118,7 @@ def test_a_late_running_after_succeeded_changes_nothing(in_process, client, webh
     assert _deliver(client, webhook_secret, late).status_code == 202
     failed = {"id": runway_job.provider_task_id, "status": "FAILED", "failure": "too late"}
     assert _deliver(client, webhook_secret, failed).status_code == 202
-    time.sleep(0.5)
+    drain()
     job.refresh_from_db()
     assert (job.status, job.progress, job.completed_at) == before
     assert WebhookEvent.objects.filter(processed_at__isnull=False).count() == 3
@@ -132,10 +128,7 @@ def test_running_updates_progress(in_process, client, webhook_secret, runway_job
     runway.polls_to_finish = 100
     runway.tasks[runway_job.provider_task_id]["polls"] = 63  # the API will say 64 % when asked
     _deliver(client, webhook_secret, {"id": runway_job.provider_task_id, "status": "RUNNING", "progress": 0.64})
-    deadline = time.monotonic() + 5
-    while Job.objects.get(pk=runway_job.pk).progress != 64 and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert Job.objects.get(pk=runway_job.pk).progress == 64
+    eventually(lambda: Job.objects.get(pk=runway_job.pk).progress == 64, 5, "progress 64")
 
 
 def test_an_unknown_task_id_is_acknowledged_and_logged(in_process, client, webhook_secret):
@@ -143,10 +136,9 @@ def test_an_unknown_task_id_is_acknowledged_and_logged(in_process, client, webho
         client, webhook_secret, {"id": "no-such-task", "status": "SUCCEEDED", "output": []}, msg_id="msg_unknown"
     )
     assert 200 <= response.status_code < 300
-    deadline = time.monotonic() + 5
-    while WebhookEvent.objects.get(webhook_id="msg_unknown").processed_at is None and time.monotonic() < deadline:
-        time.sleep(0.02)
-    event = WebhookEvent.objects.get(webhook_id="msg_unknown")
+    event = eventually(
+        lambda: WebhookEvent.objects.filter(webhook_id="msg_unknown", processed_at__isnull=False).first(), 5
+    )
     assert event.processed_at and event.error == "unknown task id"
 
 
@@ -161,10 +153,7 @@ def test_a_failing_delivery_stays_stored_and_is_processed_on_retry(
     runway.download_faults.extend([("status", 500)] * 3)  # every download attempt of this round fails
     task = _succeeded(runway, runway_job.provider_task_id)
     assert _deliver(client, webhook_secret, task, msg_id="msg_retry").status_code == 202
-    deadline = time.monotonic() + 10
-    while not WebhookEvent.objects.get(webhook_id="msg_retry").error and time.monotonic() < deadline:
-        time.sleep(0.02)
-    event = WebhookEvent.objects.get(webhook_id="msg_retry")
+    event = eventually(lambda: WebhookEvent.objects.exclude(error="").filter(webhook_id="msg_retry").first(), 10)
     assert event.processed_at is None and "download" in event.error and event.attempts == 1
     assert Job.objects.get(pk=runway_job.pk).status == "processing"
     # The sender retries the same delivery; this time the download works.
