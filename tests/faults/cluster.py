@@ -23,7 +23,7 @@ from pathlib import Path
 
 import requests
 
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT, eventually, free_port
 
 
 class TcpProxy:
@@ -270,12 +270,6 @@ def _wait_for(check, timeout: float, message: str, host: Host | None = None) -> 
         time.sleep(0.1)
 
 
-def wait_until(check, timeout: float, message: str = "condition not met"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{message} within {timeout:.0f}s")
-        time.sleep(0.2)
+def wait_until(check, timeout: float, message: str = "the condition"):
+    """The service tests' ``eventually``, under the name this suite reads it by."""
+    return eventually(check, timeout, message)
