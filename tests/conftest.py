@@ -161,17 +161,32 @@ def in_process(app_settings, transactional_db):
     dispatch.wait_idle()
 
 
-def eventually(check, timeout: float = 30.0, message: str = "the condition"):
-    """``check()`` until it returns something truthy, which is returned; AssertionError after ``timeout`` s.
-    The one polling loop of the service tests (the fault suite has its own ``wait_until``)."""
+def eventually(check, timeout: float = 30.0, message: str = "the condition", give_up=None):
+    """``check()`` until it returns something truthy, which is returned; AssertionError after ``timeout`` s, or
+    at once when ``give_up()`` says waiting is pointless (the process that should answer died). The one
+    polling loop of the tests."""
     deadline = time.monotonic() + timeout
     while True:
         result = check()
         if result:
             return result
+        if give_up is not None and give_up():
+            raise AssertionError(f"{message}: gave up")
         if time.monotonic() > deadline:
             raise AssertionError(f"{message} not reached within {timeout:g} s")
         time.sleep(0.02)
+
+
+def answers(check):
+    """``check`` made safe to poll: an exception (a server not up yet) counts as "not yet"."""
+
+    def safe():
+        try:
+            return check()
+        except Exception:
+            return None
+
+    return safe
 
 
 def drain() -> None:
@@ -246,12 +261,11 @@ def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-    deadline = time.monotonic() + 60
-    while "ready." not in log.read_text():
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError(f"celery worker did not start:\n{log.read_text()}")
-        time.sleep(0.2)
+    try:
+        eventually(lambda: "ready." in log.read_text(), 60, "the worker ready", give_up=lambda: proc.poll() is not None)
+    except AssertionError:
+        proc.kill()
+        raise RuntimeError(f"celery worker did not start:\n{log.read_text()}") from None
     yield proc
     proc.terminate()
     try:
@@ -318,17 +332,17 @@ def start_uvicorn(env: dict, log_path: Path) -> tuple[subprocess.Popen, str]:
     )
     log.close()
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if requests.get(f"{base}/healthz", timeout=1).ok:
-                return proc, base
-        except requests.ConnectionError:
-            pass
-        if time.monotonic() > deadline or proc.poll() is not None:
-            proc.kill()
-            raise RuntimeError(log_path.read_text())
-        time.sleep(0.2)
+    try:
+        eventually(
+            answers(lambda: requests.get(f"{base}/healthz", timeout=1).ok),
+            30,
+            "the server up",
+            give_up=lambda: proc.poll() is not None,
+        )
+    except AssertionError:
+        proc.kill()
+        raise RuntimeError(log_path.read_text()) from None
+    return proc, base
 
 
 def stop(proc: subprocess.Popen) -> None:

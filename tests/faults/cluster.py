@@ -16,14 +16,13 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
 
-from tests.conftest import ROOT, eventually, free_port
+from tests.conftest import ROOT, answers, eventually, free_port
 
 
 class TcpProxy:
@@ -119,15 +118,13 @@ class RedisServer:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return self
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("redis-server did not start") from None
-                time.sleep(0.05)
+
+        def accepts() -> bool:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                return True
+
+        eventually(answers(accepts), 10, "redis-server started")
+        return self
 
     def stop(self) -> None:
         if self.proc is not None:
@@ -263,11 +260,10 @@ class Cluster:
 
 
 def _wait_for(check, timeout: float, message: str, host: Host | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline or (host is not None and not host.alive()):
-            raise RuntimeError(f"{message}:\n{host.text()[-4000:] if host else ''}")
-        time.sleep(0.1)
+    try:
+        eventually(check, timeout, message, give_up=lambda: host is not None and not host.alive())
+    except AssertionError:
+        raise RuntimeError(f"{message}:\n{host.text()[-4000:] if host else ''}") from None
 
 
 def wait_until(check, timeout: float, message: str = "the condition"):

@@ -29,13 +29,14 @@ def _post(tenant, **overrides):
 
 def _progress_seen(job_id, timeout=30):
     """Every progress value the job shows while it runs."""
-    seen, deadline = set(), time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    seen = set()
+
+    def sample() -> bool:
         job = Job.objects.get(pk=job_id)
         seen.add(job.progress)
-        if job.is_final:
-            break
-        time.sleep(0.01)
+        return job.is_final
+
+    eventually(sample, timeout, "the job final")
     return seen
 
 
@@ -257,13 +258,13 @@ def test_throttled_shows_as_queued_with_a_note(in_process, tenant, runway, s3):
     runway.polls_to_finish = 2
     job_id = _post(tenant)
     seen = []
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+
+    def sample() -> bool:
         body = tenant.api.get(f"/api/image-to-video/jobs/{job_id}").json()
         seen.append((body["status"], body["note"]))
-        if body["status"] in ("completed", "failed"):
-            break
-        time.sleep(0.02)
+        return body["status"] in ("completed", "failed")
+
+    eventually(sample, 30, "the job final")
     assert any(status == "queued" and note and "THROTTLED" in note for status, note in seen), seen
     assert seen[-1][0] == "completed"
 

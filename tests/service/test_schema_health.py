@@ -3,14 +3,13 @@
 import os
 import signal
 import subprocess
-import time
 
 import pytest
 import requests
 import yaml
 from django.core.management import call_command
 
-from tests.conftest import free_port
+from tests.conftest import answers, eventually, free_port
 
 CONTRACT_ROUTES = {
     "/api/image-to-video/generate": "post",
@@ -90,15 +89,7 @@ def test_healthz(client):
 
 
 def _wait(check, timeout=15):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if check():
-                return
-        except Exception:
-            pass
-        time.sleep(0.1)
-    raise AssertionError("service did not come up")
+    eventually(answers(check), timeout, "the service up")
 
 
 class Service:
