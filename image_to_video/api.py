@@ -37,6 +37,18 @@ from .tickets import TICKET_SECONDS, ticket_issue
 log = logging.getLogger(__name__)
 
 
+IDEMPOTENCY_KEY_MAX = 255
+
+
+def _idempotency_key(request: HttpRequest, limit: int) -> str:
+    """The request's Idempotency-Key; a 400 naming the header when it is longer than ``limit`` (cutting it
+    would make distinct long keys collide)."""
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if len(key) > limit:
+        raise ValidationError({"Idempotency-Key": [f"At most {limit} characters."]})
+    return key
+
+
 IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key",
     OpenApiTypes.STR,
@@ -76,7 +88,7 @@ class JobViewSet(AppApiPolicy, mixins.RetrieveModelMixin, viewsets.GenericViewSe
     def generate(self, request):
         form = GenerateRequest(data=request.data, context={"request": request})
         form.is_valid(raise_exception=True)
-        key = request.headers.get("Idempotency-Key", "").strip()[:255]
+        key = _idempotency_key(request, IDEMPOTENCY_KEY_MAX)
         job, _ = services.job_create(user=request.user, idempotency_key=key, **form.validated_data)
         return Response(JobOut(job).data, status=status.HTTP_202_ACCEPTED)
 
@@ -89,7 +101,7 @@ class JobViewSet(AppApiPolicy, mixins.RetrieveModelMixin, viewsets.GenericViewSe
     def variants(self, request):
         form = VariantsRequest(data=request.data, context={"request": request})
         form.is_valid(raise_exception=True)
-        key = request.headers.get("Idempotency-Key", "").strip()[:240]
+        key = _idempotency_key(request, IDEMPOTENCY_KEY_MAX - 15)  # room for "#<variant>" on each job
         data = form.validated_data
         batch_id, jobs, _ = services.batch_create(
             user=request.user,
@@ -174,13 +186,14 @@ class WsTicketView(AppApiPolicy, APIView):
 
 
 _generate = JobViewSet.as_view({"post": "generate"})
-PREFER_WAIT = re.compile(r"(?:^|[,;\s])wait=(\d+)", re.IGNORECASE)
+PREFER_WAIT = re.compile(r"(?:^|[,;\s])wait=(\d{1,6})(?![\d])", re.IGNORECASE)
 MAX_WAIT = 60
 
 
 def _prefer_wait(request: HttpRequest) -> int:
-    """N from ``Prefer: wait=N`` (RFC 7240), at most MAX_WAIT; 0 when absent."""
-    match = PREFER_WAIT.search(request.headers.get("Prefer", ""))
+    """N from ``Prefer: wait=N`` (RFC 7240), at most MAX_WAIT; 0 when absent. A preference that cannot be
+    honoured (malformed, or a number of any length) is ignored, as the RFC says, never an error."""
+    match = PREFER_WAIT.search(request.headers.get("Prefer", "")[:1000])
     return min(MAX_WAIT, int(match.group(1))) if match else 0
 
 

@@ -124,9 +124,10 @@ class GenerateRequest(serializers.Serializer):
         child=serializers.ChoiceField(choices=WEBHOOK_EVENTS),
         required=False,
         allow_empty=False,
+        max_length=len(WEBHOOK_EVENTS),
         default=None,
         allow_null=True,
-        help_text="Which events to send; default all but job.progress",
+        help_text="Which events to send, each once; default all but job.progress",
     )
     keyframes = KeyframeIn(
         many=True,
@@ -166,6 +167,11 @@ class GenerateRequest(serializers.Serializer):
         reason = provider_unavailable_reason(value)
         if reason:
             raise serializers.ValidationError(reason[:1].upper() + reason[1:] + ".")
+        return value
+
+    def validate_webhookEvents(self, value: list[str] | None) -> list[str] | None:
+        if value is not None and len(set(value)) != len(value):
+            raise serializers.ValidationError("Name each event once.")
         return value
 
     def validate(self, attrs):

@@ -156,11 +156,20 @@ assert ready.status_code == 200, ready.text
 static = requests.get(f"{base}/static/image_to_video/app.js", headers={"Accept-Encoding": "gzip, br"}, timeout=10)
 assert static.ok and static.headers.get("Content-Encoding") in ("gzip", "br"), static.headers
 requests.get(f"{base}/api/image-to-video/jobs/{job_id}?token=SECRET-IN-URL-{token}", timeout=10)
+# A socket opened with ?token= (the way the reviewer found the token in the container's log).
+import asyncio, websockets
+async def socket_with_token():
+    client_id = state["clientId"]
+    async with websockets.connect(f"ws://127.0.0.1:{port}/ws/image-to-video/clients/{client_id}/?token={token}",
+                                  open_timeout=10):
+        pass
+asyncio.run(socket_with_token())
 print(f"image-test: job {job_id} completed and filed as asset {state['assetId']}")
 PYEOF
 sleep 1
 web_log=$($engine logs airwave-test-web 2>&1)
 worker_log=$($engine logs airwave-test-worker 2>&1; $engine logs airwave-test-io-worker 2>&1)
+if ! grep -q "WebSocket /ws/image-to-video/clients/" <<<"$web_log"; then say "FAIL: no socket line in the web log"; exit 1; fi
 if grep -q "$token" <<<"$web_log$worker_log"; then say "FAIL: the token is in a log"; exit 1; fi
 if grep -q "Permission denied" <<<"$worker_log"; then say "FAIL: Permission denied in the worker's log"; exit 1; fi
 done_at=$(date +%s)

@@ -115,3 +115,35 @@ def test_twenty_decompression_bombs_at_once_leave_the_server_small_and_answering
         assert _peak_rss_mb(proc.pid) < 1024
     finally:
         stop(proc)
+
+
+def test_no_token_or_ticket_reaches_the_servers_log(embedded_server, tmp_path):
+    """Sockets opened with ``?token=`` and ``?ticket=`` (accepted, and refused for another client) leave the
+    path in uvicorn's log, never the credential."""
+    import asyncio
+
+    import websockets
+
+    base, (acme, other) = embedded_server
+    auth = {"Authorization": f"Token {acme['token']}"}
+    ticket = requests.post(
+        f"{base}/api/image-to-video/ws-ticket", json={"clientId": acme["clientId"]}, headers=auth, timeout=10
+    ).json()["ticket"]
+    ws = base.replace("http://", "ws://")
+
+    async def connect(client_id: str, query: str) -> None:
+        try:
+            async with websockets.connect(f"{ws}/ws/image-to-video/clients/{client_id}/?{query}", open_timeout=10):
+                pass
+        except Exception:  # refused (4403 or 403): what is logged is the point
+            pass
+
+    async def scenario() -> None:
+        await connect(acme["clientId"], f"token={acme['token']}")
+        await connect(acme["clientId"], f"ticket={ticket}")
+        await connect(other["clientId"], f"token={acme['token']}")
+
+    asyncio.run(scenario())
+    log = (tmp_path / "server.log").read_text()
+    assert "WebSocket /ws/image-to-video/clients/" in log, "the socket lines are there"
+    assert acme["token"] not in log and ticket not in log
