@@ -98,13 +98,18 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
-# Logins: django-axes refuses a username, or an address, after AXES_FAILURE_LIMIT failures.
+# Logins: django-axes locks (username, address) pairs, and addresses, after AXES_FAILURE_LIMIT failures. Never a
+# username alone: anyone could lock a victim out by failing against their name. The address is the socket's
+# unless DJANGO_PROXY_COUNT names proxies in front (then the matching X-Forwarded-For entry): a forged header
+# from a client changes nothing.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "10"))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
 AXES_COOLOFF_TIME = float(os.environ.get("AXES_COOLOFF_HOURS", "1"))  # hours
 AXES_RESET_ON_SUCCESS = True
 AXES_IPWARE_PROXY_COUNT = int(os.environ.get("DJANGO_PROXY_COUNT", "0"))
+if not AXES_IPWARE_PROXY_COUNT:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
 
 ROOT_URLCONF = "airwave.urls"
 WSGI_APPLICATION = "airwave.wsgi.application"

@@ -31,4 +31,7 @@ if [ "$("$PY" manage.py shell -c 'from django.contrib.auth import get_user_model
   echo "no users yet: python manage.py create_client Demo --user demo --password demo"
 fi
 echo "serving http://$HOST:$PORT/  (API /api/, docs /api/docs/, admin /admin/)"
-"$PY" -m uvicorn airwave.asgi:application --host "$HOST" --port "$PORT" --proxy-headers
+# X-Forwarded-* are trusted only from the proxies FORWARDED_ALLOW_IPS names (set DJANGO_PROXY_COUNT to match):
+# by default nothing is, so a client cannot pick its own address (login lockouts go by address).
+if [ -n "${FORWARDED_ALLOW_IPS:-}" ]; then PROXY=(--proxy-headers --forwarded-allow-ips "$FORWARDED_ALLOW_IPS"); else PROXY=(--no-proxy-headers); fi
+"$PY" -m uvicorn airwave.asgi:application --host "$HOST" --port "$PORT" "${PROXY[@]}"

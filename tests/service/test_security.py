@@ -157,20 +157,26 @@ def test_a_downloaded_file_that_is_not_mp4_is_not_opened_as_anything_else(tmp_pa
         fit_video(playlist, tmp_path / "out.mp4", width=64, height=64, duration=1, output_format="mp4")
 
 
-def test_logins_are_throttled_per_user_and_per_address(client, tenant):
+def test_failures_lock_the_attackers_pair_and_address_never_the_victims_name(tenant):
+    """Ten failures against a user's name from one address lock that address (whatever name it tries next,
+    even with the right password), not the name: the real user logs in from their own address. A forged
+    X-Forwarded-For does not move the attacker to a fresh address (no proxy is named here)."""
     from django.test import Client
 
+    tenant.user.set_password("the-real-password-9")
+    tenant.user.save()
+    attacker = Client(REMOTE_ADDR="10.9.8.7")
     for i in range(10):
-        response = client.post("/accounts/login/", {"username": tenant.user.username, "password": f"wrong{i}"})
+        response = attacker.post("/accounts/login/", {"username": tenant.user.username, "password": f"wrong{i}"})
         assert response.status_code == (429 if i == 9 else 200), "failures show the form; the 10th locks"
-    eleventh = client.post("/accounts/login/", {"username": tenant.user.username, "password": "pw"})
-    assert eleventh.status_code == 429, "the 11th attempt is refused, even with the right password"
-    other_address = Client(REMOTE_ADDR="10.9.8.7")
-    assert (
-        other_address.post("/accounts/login/", {"username": tenant.user.username, "password": "pw"}).status_code == 429
-    )
-    fresh = Client(REMOTE_ADDR="10.9.8.8")
-    assert fresh.post("/accounts/login/", {"username": "someone-else", "password": "x"}).status_code == 200
+    right = {"username": tenant.user.username, "password": "the-real-password-9"}
+    assert attacker.post("/accounts/login/", right).status_code == 429, "the attacker's address stays locked"
+    assert attacker.post("/accounts/login/", {"username": "someone-else", "password": "x"}).status_code == 429
+    forged = Client(REMOTE_ADDR="10.9.8.7", HTTP_X_FORWARDED_FOR="203.0.113.9")
+    assert forged.post("/accounts/login/", right).status_code == 429, "a forged header is not a new address"
+    victim = Client(REMOTE_ADDR="10.1.1.1")
+    answer = victim.post("/accounts/login/", right)
+    assert answer.status_code == 302, "the real user logs in after someone else's failures against their name"
 
 
 def test_password_validators_refuse_weak_passwords(tenant):

@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import uuid
 
 import pytest
 import requests
@@ -223,6 +224,9 @@ def test_expired_tokens_are_refused_and_rotation_gives_a_working_one(tenant, set
     Token.objects.filter(key=tenant.token).update(created=timezone.now() - timezone.timedelta(days=91))
     expired = tenant.api.get(url)
     assert expired.status_code == 401 and "expired" in expired.json()["detail"]
+    asset = uuid.uuid4()
+    for media in ("/api/assets/", f"/api/assets/{asset}", f"/api/assets/{asset}/file", f"/api/assets/{asset}/poster"):
+        assert tenant.api.get(media).status_code == 401, f"{media}: an expired token reads no media"
     out = io.StringIO()
     call_command("rotate_token", tenant.user.username, stdout=out)
     fresh = APIClient()
