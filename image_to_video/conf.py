@@ -47,6 +47,9 @@ class Config:
 
     # Jobs
     MAX_ACTIVE_JOBS_PER_CLIENT: int = 20  # unfinished jobs a client may have; over it 429
+    # Pixel-frames (width × height × frames) one request may ask for: four 10 s 1080p renders at 30 fps.
+    REQUEST_RENDER_BUDGET: int = 4 * 1920 * 1080 * 300
+    SYNC_INTERVAL: float = 1.0  # seconds between jobs.sync answers on one socket (more often: told to wait)
     GENERATE_RATE: str = "60/minute"  # generate and variants calls per user (DRF rate syntax)
     MAX_UPLOAD_BYTES: int = 10 * 1024 * 1024
     # Bodies of the apps' routes are refused with 413 past these (checked on Content-Length by the views,

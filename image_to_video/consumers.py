@@ -42,6 +42,7 @@ class ClientJobsConsumer(AsyncJsonWebsocketConsumer):
 
     group = None
     watcher: asyncio.Task[None] | None = None
+    last_sync = float("-inf")
 
     async def connect(self):
         events.remember_server_loop()
@@ -96,6 +97,12 @@ class ClientJobsConsumer(AsyncJsonWebsocketConsumer):
         if not self.group:
             return
         if isinstance(content, dict) and content.get("type") == "jobs.sync":
+            now = asyncio.get_running_loop().time()
+            wait = self.last_sync + get_config().SYNC_INTERVAL - now
+            if wait > 0:  # each answer reads the database: one a second per socket is what a page needs
+                await self.send_json({"type": "error", "message": f"jobs.sync: wait {wait:.1f} s", "retryAfter": wait})
+                return
+            self.last_sync = now
             await self.send_json({"type": "jobs.sync", "jobs": await _unfinished_jobs(self.client_id)})
         else:
             await self.send_json({"type": "error", "message": 'unknown message; send {"type": "jobs.sync"}'})

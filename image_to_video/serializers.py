@@ -245,7 +245,18 @@ class VariantsRequest(serializers.Serializer):
                 errors.update({f"variants[{i}].{field}": messages for field, messages in form.errors.items()})
         if errors:
             raise serializers.ValidationError(errors)
+        cost = sum(render_cost(job["params"]) for job in jobs)
+        budget = get_config().REQUEST_RENDER_BUDGET
+        if cost > budget:
+            raise serializers.ValidationError(
+                {"variants": [f"These variants make {cost:,} pixel-frames; one request may make at most {budget:,}."]}
+            )
         return {"client": client, "source": attrs["sourceImage"], "variants": jobs}
+
+
+def render_cost(params: MotionParams) -> int:
+    """What a render costs, as the pixels it makes: width × height × frames."""
+    return params.width * params.height * params.frame_count
 
 
 class WsTicketRequest(serializers.Serializer):

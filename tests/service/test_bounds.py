@@ -56,3 +56,15 @@ def test_a_prefer_that_cannot_be_honoured_is_ignored(tenant, prefer):
     response = tenant.api.post(GENERATE, generate_body(), format="json", HTTP_PREFER=prefer)
     assert response.status_code == 202 and "Preference-Applied" not in response
     assert Job.objects.filter(pk=uuid.UUID(response.json()["jobId"])).exists()
+
+
+def test_variants_over_the_render_budget_are_refused_with_nothing_made(tenant):
+    """Twelve 10 s 1080p variants (about ten worker-minutes) in one request: a 400 naming the budget."""
+    big = {"width": 1920, "height": 1080, "duration": 10}
+    body = {"sourceImage": generate_body()["sourceImage"], "variants": [big] * 12}
+    before = Job.objects.count()
+    response = tenant.api.post(VARIANTS, body, format="json")
+    assert response.status_code == 400 and "pixel-frames" in str(response.json()["variants"])
+    assert Job.objects.count() == before
+    body["variants"] = [big] * 4
+    assert tenant.api.post(VARIANTS, body, format="json").status_code == 202, "four fit the default budget"

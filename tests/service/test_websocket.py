@@ -250,3 +250,20 @@ def test_access_log_lines_carry_no_query_string():
     )
     ScrubQueryString().filter(record)
     assert "secret123" not in record.getMessage() and "/ws/image-to-video/clients/x/" in record.getMessage()
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_jobs_sync_is_answered_once_a_second_per_socket(make_tenant, app_settings):
+    """Each answer reads the database: a socket asking in a loop is told to wait, not served."""
+    app_settings(SYNC_INTERVAL=60)
+    tenant = await sync_to_async(make_tenant)("Syncer")
+    socket, connected = await _connect(f"/ws/image-to-video/clients/{tenant.client.pk}/?token={tenant.token}")
+    assert connected
+    await socket.send_json_to({"type": "jobs.sync"})
+    assert (await socket.receive_json_from(timeout=5))["type"] == "jobs.sync"
+    for _ in range(5):
+        await socket.send_json_to({"type": "jobs.sync"})
+        answer = await socket.receive_json_from(timeout=5)
+        assert answer["type"] == "error" and answer["retryAfter"] > 0
+    await socket.disconnect()
