@@ -14,6 +14,7 @@ IMAGE=airwave-image-to-video:test
 BASE=docker.io/library/python:3.11-slim
 started=$(date +%s)
 say() { echo "image-test: $*"; }
+mkdir -p var  # its logs (make image-test may run before anything else made it)
 
 engine=""
 if command -v docker >/dev/null && docker info >/dev/null 2>&1; then
