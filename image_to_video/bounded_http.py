@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 import certifi
 
-from .netcheck import is_public
+from .netcheck import is_public, resolve
 
 
 class Refused(ValueError):
@@ -61,12 +61,11 @@ def resolve_public(url: str, *, allow_private: bool = False) -> tuple[str, int, 
     except ValueError as exc:
         raise Refused("has an invalid port") from exc
     try:
-        infos = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
+        addresses = resolve(parts.hostname, port)
     except socket.gaierror as exc:
         raise Unresolved(f"the host {parts.hostname!r} does not resolve") from exc
     except (UnicodeError, ValueError) as exc:
         raise Refused(f"the host {parts.hostname!r} is not a valid host name") from exc
-    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
     if not allow_private and any(not is_public(a) for a in addresses):
         raise Refused("resolves to a private, loopback or link-local address")
     return parts.hostname, port, addresses[0]

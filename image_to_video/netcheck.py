@@ -61,11 +61,17 @@ def is_ip(host: str) -> bool:
     return True
 
 
-def non_public_addresses(host: str, port: int) -> list[str]:
-    """The addresses ``host`` resolves to that are not public, sorted (empty: all public).
+def resolve(host: str, port: int) -> list[str]:
+    """Every address ``host`` resolves to, in the resolver's order, once each.
 
     Raises ``socket.gaierror`` when it does not resolve, ``UnicodeError`` or
     ``ValueError`` when it is not a host name at all.
     """
     infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
-    return sorted({str(info[4][0]) for info in infos if not is_public(str(info[4][0]))})
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def non_public_addresses(host: str, port: int) -> list[str]:
+    """The addresses ``host`` resolves to that are not public, sorted (empty: all public); raises as
+    :func:`resolve` does."""
+    return sorted(a for a in resolve(host, port) if not is_public(a))
