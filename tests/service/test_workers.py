@@ -36,8 +36,9 @@ def test_a_host_that_names_no_queue_keeps_everything_on_its_default_queue(app_se
     assert dispatch.queue_name("render") == dispatch.queue_name("io") == default
 
 
-def test_runway_jobs_get_io_turns_and_local_jobs_render_turns(in_process, tenant, app_settings):
-    """A render turn never takes a Runway job (its HTTP calls belong on io) and an io turn never renders."""
+def test_runway_jobs_get_io_turns_and_local_jobs_render_turns(db, tenant):
+    """A render turn never takes a Runway job (its HTTP calls belong on io) and an io turn never renders.
+    Called directly (no worker threads, whose sweep could take the local job first)."""
     remote = make_job(tenant, provider="runway")
     local = make_job(tenant)
     from image_to_video.services.lifecycle import job_start
