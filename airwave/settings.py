@@ -301,15 +301,19 @@ if os.environ.get("RUNWAY_POLL_INTERVALS"):
     IMAGE_TO_VIDEO["RUNWAY_POLL_INTERVALS"] = tuple(float(v) for v in os.environ["RUNWAY_POLL_INTERVALS"].split(","))
 if os.environ.get("RUNWAY_OUTPUT_URL_PREFIXES"):
     IMAGE_TO_VIDEO["RUNWAY_OUTPUT_URL_PREFIXES"] = tuple(env_list("RUNWAY_OUTPUT_URL_PREFIXES"))
-for _name in ("VALIDATE_DECODE_PIXELS", "IMAGE_DECODES_AT_ONCE"):
+for _name in ("VALIDATE_DECODE_PIXELS", "IMAGE_DECODES_AT_ONCE", "DECODE_MEMORY_BUDGET", "BODY_MIN_RATE"):
     if os.environ.get(_name):
         IMAGE_TO_VIDEO[_name] = int(os.environ[_name])
+if os.environ.get("BODY_IDLE_TIMEOUT"):
+    IMAGE_TO_VIDEO["BODY_IDLE_TIMEOUT"] = float(os.environ["BODY_IDLE_TIMEOUT"])
 # The project's own checks.
 READYZ_CACHE_SECONDS = float(os.environ.get("READYZ_CACHE_SECONDS", "3"))
 READYZ_WRITE_PROBE = env_bool("READYZ_WRITE_PROBE", False)  # else only staff get the storage write probe
 # A 10 MB image is ~13.4 MB as base64 in JSON.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 15 * 1024 * 1024
-FILE_UPLOAD_MAX_MEMORY_SIZE = 11 * 1024 * 1024
+# Bodies arriving (and uploaded files) past Django's default 2.5 MB are spooled to disk, not held in memory:
+# a hundred slow uploads cost a web process disk, not RAM, until BODY_IDLE_TIMEOUT ends them.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 # The project's own API defaults (the health views); the apps declare their own policies.
 REST_FRAMEWORK = {

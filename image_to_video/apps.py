@@ -13,11 +13,14 @@ class ImageToVideoConfig(AppConfig):
         from assets.filters import register_origin_parameter
 
         from . import checks, dispatch, logs, signals, tasks  # noqa: F401  (checks, signals: register them)
+        from .conf import get_config
+        from .engine import DECODE_BUDGET
         from .models import asset_origin_of
 
         register_origin_parameter("jobId", asset_origin_of, "the job that made the asset")
 
         dispatch.set_schedule(tasks.SCHEDULE)
+        DECODE_BUDGET.limit = get_config().DECODE_MEMORY_BUDGET
         logs.scrub_server_logs()
         # Without a broker the in-process worker starts with the first request the process serves (it also
         # picks up jobs a restart left behind); commands such as migrate never start it.

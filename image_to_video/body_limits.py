@@ -1,15 +1,20 @@
-"""Request bodies are bounded before anything reads them: an ASGI middleware in front of Django
-(``image_to_video.asgi.http_application``; the views also refuse a declared length over the limit).
+"""Request bodies are bounded in size and in time before anything reads them: an ASGI middleware in front
+of Django (``image_to_video.asgi.http_application``; the views also refuse a declared length over the limit).
 
 Django reads a whole body (and DRF parses it) before a view authenticates the
 caller, so without this an anonymous client could make every web process hold
-and parse as much as it likes. The limit is checked against ``Content-Length``
-at once, and against the bytes actually received for a streamed (chunked)
-body; over it the answer is 413 and the body is not read further.
+and parse as much as it likes, or hold a spooled partial body open for ever.
+The size limit is checked against ``Content-Length`` at once, and against the
+bytes actually received for a streamed (chunked) body: over it, 413. A body
+that stops arriving for ``BODY_IDLE_TIMEOUT`` seconds, or arrives slower on
+average than ``BODY_MIN_RATE`` bytes a second (after a grace of that timeout),
+is answered 408 and the connection closed.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -26,6 +31,10 @@ ASGIApp = Callable[..., Awaitable[None]]  # Django's handler types its arguments
 
 class _OverLimit(Exception):
     """Raised inside the ASGI middleware when a streamed body passes its limit."""
+
+
+class _TooSlow(Exception):
+    """Raised inside the ASGI middleware when a body stalls or trickles."""
 
 
 GENERATE_ROUTES = frozenset({"job-generate", "job-variants"})
@@ -74,16 +83,27 @@ class BodySizeLimit:
         if declared is not None and declared > limit:
             await _too_large(send, limit)
             return
+        config = get_config()
+        idle, rate = config.BODY_IDLE_TIMEOUT, config.BODY_MIN_RATE
+        deadline = time.monotonic() + idle + (declared if declared is not None else limit) / rate
         received = 0
         started = False
+        whole = False
 
         async def counted_receive() -> Message:
-            nonlocal received
-            message = await receive()
+            nonlocal received, whole
+            if whole:  # past the body the server only tells of a disconnect: no clock on that wait
+                return await receive()
+            wait = min(idle, deadline - time.monotonic())
+            try:
+                message = await asyncio.wait_for(receive(), timeout=max(wait, 0.001))
+            except TimeoutError:
+                raise _TooSlow from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
                     raise _OverLimit
+                whole = not message.get("more_body", False)
             return message
 
         async def watched_send(message: Message) -> None:
@@ -96,6 +116,9 @@ class BodySizeLimit:
         except _OverLimit:
             if not started:
                 await _too_large(send, limit)
+        except _TooSlow:
+            if not started:
+                await _refuse(send, 408, b"The request body did not arrive in time.")
 
 
 def _content_length(scope: Scope) -> int | None:
@@ -109,11 +132,15 @@ def _content_length(scope: Scope) -> int | None:
 
 
 async def _too_large(send: Send, limit: int) -> None:
-    body = b'{"detail": "The request body is larger than %d bytes."}' % limit
+    await _refuse(send, 413, b"The request body is larger than %d bytes." % limit)
+
+
+async def _refuse(send: Send, status: int, detail: bytes) -> None:
+    body = b'{"detail": "%s"}' % detail
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),

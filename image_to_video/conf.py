@@ -57,10 +57,16 @@ class Config:
     GENERATE_BODY_LIMIT: int = 16 * 1024 * 1024  # a 10 MB image as base64 JSON, or multipart
     WEBHOOK_BODY_LIMIT: int = 64 * 1024
     OTHER_BODY_LIMIT: int = 256 * 1024
+    # A body that stops for this long, or averages under BODY_MIN_RATE bytes/s (after that grace), gets 408.
+    BODY_IDLE_TIMEOUT: float = 15.0
+    BODY_MIN_RATE: int = 32 * 1024
     # Validating an upload decodes it fully only up to this many pixels (JPEGs always, at 1/8 scale),
     # at most IMAGE_DECODES_AT_ONCE at a time per process; larger PNG/WebP are decoded by the worker.
     VALIDATE_DECODE_PIXELS: int = 12_000_000
     IMAGE_DECODES_AT_ONCE: int = 2
+    # Bytes of image decoding one process holds at once, requests and render threads together (a 36 MP
+    # progressive JPEG costs ~220 MB); a decode waits until its cost fits.
+    DECODE_MEMORY_BUDGET: int = 320 * 1024 * 1024
     PREFER_WAIT_PER_USER: int = 4  # ``Prefer: wait`` requests a user may have waiting at once (per web process)
     SOURCE_RETENTION_DAYS: float = 7.0  # then the periodic sweep deletes job sources
 

@@ -15,6 +15,7 @@ from assets.authentication import user_for_token
 from assets.clients import get_client_model, is_member, parse_client_key
 
 from . import events
+from .auth import chosen_subprotocol
 from .conf import get_config
 from .outputs import JobOut
 from .selectors import unfinished_jobs
@@ -48,7 +49,7 @@ class ClientJobsConsumer(AsyncJsonWebsocketConsumer):
         events.remember_server_loop()
         user = self.scope.get("user")
         client_id = parse_client_key(self.scope["url_route"]["kwargs"]["client_id"])
-        await self.accept()  # accept first so the close code reaches the browser
+        await self.accept(chosen_subprotocol(self.scope))  # accept first so the close code reaches the browser
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return

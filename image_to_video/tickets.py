@@ -2,9 +2,11 @@
 
 A browser cannot set headers on a WebSocket, and an API token in the URL ends up
 in access logs and proxies. A ticket is made by ``POST …/ws-ticket`` (with the
-caller's token or session) and spent on ``?ticket=``: it names the user and the
-client, expires quickly, and works once (spent tickets are remembered in the
-shared cache for longer than they live).
+caller's token or session) and spent as the subprotocol ``ticket.<ticket>`` (or
+on ``?ticket=``): it names the user and the client, expires quickly, and works
+once (spent tickets are remembered in the shared cache for longer than they live).
+Its parts are joined by "." rather than signing's ":", so a ticket is a valid
+subprotocol token as it is.
 """
 
 from __future__ import annotations
@@ -26,15 +28,19 @@ class Ticket:
     client_id: str
 
 
+def _signer() -> signing.TimestampSigner:
+    return signing.TimestampSigner(salt=SALT, sep=".")
+
+
 def ticket_issue(*, user_id: Any, client_id: Any) -> str:
-    return signing.dumps({"u": user_id, "c": str(client_id), "n": secrets.token_urlsafe(12)}, salt=SALT)
+    return _signer().sign_object({"u": user_id, "c": str(client_id), "n": secrets.token_urlsafe(12)})
 
 
 def ticket_redeem(value: str) -> Ticket | None:
     """The ticket's holder and client, once; None when forged, expired or already used."""
     try:
-        data = signing.loads(value, salt=SALT, max_age=TICKET_SECONDS)
-    except signing.BadSignature:
+        data = _signer().unsign_object(value, max_age=TICKET_SECONDS)
+    except (signing.BadSignature, ValueError):
         return None
     try:
         first_use = cache.add(f"ws-ticket-used:{data['n']}", 1, timeout=TICKET_SECONDS * 2)

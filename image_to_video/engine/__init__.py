@@ -15,7 +15,7 @@ from .camera import EASES, Keyframe
 from .errors import EngineError, InvalidImage, InvalidParameter, RenderCanceled
 from .params import DEFAULT_DIRECTION, DIRECTIONS, FOCUS_WORDS, MOTION_TYPES, OUTPUT_FORMATS, MotionParams
 from .pipeline import RenderResult, render_video
-from .source import ImageInfo, load_image, probe_image
+from .source import DECODE_BUDGET, ImageInfo, load_image, probe_image
 
 __all__ = [
     "EASES",
@@ -32,6 +32,7 @@ __all__ = [
     "MotionParams",
     "RenderCanceled",
     "RenderResult",
+    "DECODE_BUDGET",
     "load_image",
     "probe_image",
     "render_video",

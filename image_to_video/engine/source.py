@@ -6,12 +6,16 @@ this module thinks about palettes, alpha, CMYK, 16-bit samples or EXIF.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
+import threading
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
+import av
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -103,21 +107,29 @@ def _orientation(image: Image.Image) -> int:
 
 
 def load_image(source: Source, *, min_size: tuple[int, int] | None = None) -> np.ndarray:
-    """Decode fully to an (h, w, 3) uint8 RGB array, upright per EXIF.
+    """Decode fully to an (h, w, 3) uint8 RGB array, upright per EXIF, in bounded memory.
 
-    ``min_size`` lets a JPEG decode at 1/2, 1/4 or 1/8 scale (DCT scaling) when
-    the render needs far fewer pixels than the photo has: faster, less memory,
-    and still at least ``min_size`` in both dimensions.
+    ``min_size`` lets the decode shrink the photo by a whole factor when the
+    render needs far fewer pixels than it has (still at least ``min_size`` in
+    both dimensions): JPEGs by DCT scaling inside the decoder, WebP by scaling
+    each decoded frame straight to that size, PNG by box-averaging right after
+    the decode. A 36-megapixel file of any accepted kind costs a few hundred MB
+    at most while it is decoded (``bench/decode_memory.py`` measures it).
     """
     image = _open(source)
+    with DECODE_BUDGET.spend(decode_cost(image, min_size)):
+        return _decode(source, image, min_size)
+
+
+def _decode(source: Source, image: Image.Image, min_size: tuple[int, int] | None) -> np.ndarray:
+    if image.format == "WEBP":
+        return _load_webp(source, image, min_size)
     if min_size and image.format in ("JPEG", "MPO"):
         # min_size is upright (as displayed); the decoder works in the file's stored orientation.
-        width, height = min_size
-        if _orientation(image) in (5, 6, 7, 8):
-            width, height = height, width
-        image.draft("RGB", (width, height))
+        image.draft("RGB", _stored_size(image, min_size))
     try:
         image.load()
+        image = _reducible(image)
         if min_size and image.format not in ("JPEG", "MPO"):
             image = _reduce_to(image, min_size)
         image = ImageOps.exif_transpose(image)
@@ -128,20 +140,173 @@ def load_image(source: Source, *, min_size: tuple[int, int] | None = None) -> np
         raise InvalidImage("the image data is truncated or corrupt") from exc
 
 
+def decode_cost(image: Image.Image, min_size: tuple[int, int] | None = None) -> int:
+    """Roughly the bytes decoding ``image`` holds at its peak, from the header alone.
+
+    A progressive JPEG keeps every DCT coefficient (2 bytes per sample of each
+    component, at its subsampling) whatever the output scale; a baseline one
+    only its scaled output. PNG and WebP hold the full image and a working copy.
+    """
+    pixels = image.width * image.height
+    if image.format in ("JPEG", "MPO"):
+        if image.info.get("progressive") or image.info.get("progression"):
+            sampling = [(h, v) for _, h, v, _ in getattr(image, "layer", [])] or [(1, 1)] * 3
+            most = max(h * v for h, v in sampling)
+            return int(pixels * 2 * sum(h * v for h, v in sampling) / most)
+        return pixels * 4 // _reduction(image, min_size) ** 2
+    return pixels * 8
+
+
+class DecodeBudget:
+    """Bytes of decoding a process may hold at once: a decode waits until its cost fits.
+
+    Requests (validating uploads) and render threads of one process share it, so
+    however many large photos arrive together the process holds at most about
+    this much for decoding (one decode costlier than the whole budget runs alone).
+    """
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._in_use = 0
+        self._changed = threading.Condition()
+
+    @contextlib.contextmanager
+    def spend(self, cost: int) -> Iterator[None]:
+        cost = min(max(cost, 0), self.limit)
+        with self._changed:
+            self._changed.wait_for(lambda: self._in_use + cost <= self.limit)
+            self._in_use += cost
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._in_use -= cost
+                self._changed.notify_all()
+
+
+# 320 MB: one 36-megapixel photo of the costliest kind at a time, or several small ones.
+DECODE_BUDGET = DecodeBudget(320 * 1024 * 1024)
+
+
+def _stored_size(image: Image.Image, upright: tuple[int, int]) -> tuple[int, int]:
+    width, height = upright
+    return (height, width) if _orientation(image) in (5, 6, 7, 8) else (width, height)
+
+
+def _reduction(image: Image.Image, min_size: tuple[int, int] | None) -> int:
+    """The largest whole factor that still keeps ``min_size`` (upright)."""
+    if not min_size:
+        return 1
+    width, height = _stored_size(image, min_size)
+    return max(1, min(image.width // max(1, width), image.height // max(1, height)))
+
+
 def _reduce_to(image: Image.Image, min_size: tuple[int, int]) -> Image.Image:
     """Box-average by the largest whole factor that keeps ``min_size``: later copies are that much smaller.
 
-    PNG and WebP have no scaled decoding; reducing right after the decode keeps
-    a 36-megapixel photo from being copied at full size through the rest of the
+    PNG has no scaled decoding; reducing right after the decode keeps a
+    36-megapixel photo from being copied at full size through the rest of the
     pipeline (the renderer's own area filter would average the same pixels).
     """
-    width, height = min_size
-    if _orientation(image) in (5, 6, 7, 8):
-        width, height = height, width
-    factor = min(image.width // max(1, width), image.height // max(1, height))
-    if factor < 2 or image.mode not in ("RGB", "RGBA", "L", "LA"):
-        return image
-    return image.reduce(factor)
+    factor = _reduction(image, min_size)
+    return image.reduce(factor) if factor >= 2 else image
+
+
+def _reducible(image: Image.Image) -> Image.Image:
+    """Bring the modes ``Image.reduce`` refuses (1, P, PA, I;16) to 8-bit ones first, without a wide copy.
+
+    A 36-megapixel 16-bit PNG would otherwise reach ``_to_rgb`` at full size and
+    be widened to 32 bits there (+380 MB); shifted to 8 bits a strip at a time
+    it costs 36 MB more than the decode.
+    """
+    mode = image.mode
+    if mode == "1":
+        return image.convert("L")
+    if mode == "P":
+        return image.convert("RGBA" if "transparency" in image.info else "RGB")
+    if mode == "PA":
+        return image.convert("RGBA")
+    if mode.startswith("I;16"):
+        width, height = image.size
+        grey = np.empty((height, width), np.uint8)
+        rows = max(1, 4_000_000 // width)
+        for top in range(0, height, rows):
+            strip = np.asarray(image.crop((0, top, width, min(height, top + rows))))
+            grey[top : top + strip.shape[0]] = np.right_shift(strip, 8)
+        converted = Image.fromarray(grey, "L")
+        if "exif" in image.info:
+            converted.info["exif"] = image.info["exif"]
+        return converted
+    return image
+
+
+# Pillow decodes a WebP into libwebp's animation canvas, then copies it twice: a 36-megapixel
+# file costs over 550 MB. PyAV (FFmpeg's decoder, already the engine's) keeps one frame and
+# scales it straight to the size wanted. Animated WebP, which FFmpeg's decoder here does not
+# read, goes to Pillow only up to this size.
+PILLOW_WEBP_PIXELS = 16_000_000
+_EXIF_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def _load_webp(source: Source, image: Image.Image, min_size: tuple[int, int] | None) -> np.ndarray:
+    factor = _reduction(image, min_size)
+    width, height = image.width // factor, image.height // factor
+    orientation = _orientation(image)
+    try:
+        rgb = _webp_by_ffmpeg(_bytes_of(source), width, height)
+    except av.FFmpegError:
+        if image.width * image.height > PILLOW_WEBP_PIXELS:
+            raise InvalidImage(
+                "the WebP could not be read: it is truncated, corrupt, or animated "
+                f"(animated WebP is read up to {PILLOW_WEBP_PIXELS // 1_000_000} megapixels)"
+            ) from None
+        try:
+            image.load()
+            image = _reduce_to(image, min_size) if min_size else image
+            return _to_rgb(ImageOps.exif_transpose(image))
+        except (OSError, SyntaxError, ValueError, EOFError) as exc:
+            raise InvalidImage("the image data is truncated or corrupt") from exc
+    if orientation in _EXIF_TRANSPOSE:
+        rgb = np.asarray(Image.fromarray(rgb).transpose(_EXIF_TRANSPOSE[orientation]))
+    return np.ascontiguousarray(rgb)
+
+
+def _webp_by_ffmpeg(data: bytes, width: int, height: int) -> np.ndarray:
+    """The first frame at ``width``×``height``, area-averaged by swscale, alpha flattened on white."""
+    with av.open(io.BytesIO(data), mode="r", format="webp_pipe") as container:
+        stream = container.streams.video[0]
+        stream.codec_context.thread_count = 1  # one frame in memory, not one per thread
+        for frame in container.decode(stream):
+            alpha = frame.format.name in ("argb", "rgba", "bgra", "abgr", "yuva420p")
+            scaled = frame.reformat(
+                width=width, height=height, format="rgba" if alpha else "rgb24", interpolation="AREA"
+            )
+            pixels = scaled.to_ndarray()
+            if not alpha:
+                return pixels
+            rgba = Image.fromarray(pixels, "RGBA")
+            flat = Image.new("RGB", rgba.size, FLATTEN_BACKGROUND)
+            flat.paste(rgba, mask=rgba.getchannel("A"))
+            return np.asarray(flat)
+    raise av.InvalidDataError(0, "no frame")
+
+
+def _bytes_of(source: Source) -> bytes:
+    if isinstance(source, bytes):
+        return source
+    if isinstance(source, (str, os.PathLike)):
+        with open(source, "rb") as file:
+            return file.read()
+    source.seek(0)
+    return source.read()
 
 
 def _to_rgb(image: Image.Image) -> np.ndarray:

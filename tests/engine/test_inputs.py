@@ -165,3 +165,122 @@ def test_odd_sizes_are_fine_for_gif(tmp_path, photo):
     out = tmp_path / "odd.gif"
     render_video(photo, out, MotionParams.for_output(out, width=65, height=67, duration=1))
     assert Image.open(out).size == (65, 67)
+
+
+def _webp(image, **save):
+    buf = io.BytesIO()
+    image.save(buf, "WEBP", **save)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(
+    "image,save,expected,tolerance",
+    [
+        (Image.new("RGB", (64, 48), (0, 128, 255)), {"lossless": True}, (0, 128, 255), 0),
+        (Image.new("RGB", (64, 48), (200, 60, 30)), {"quality": 90}, (200, 60, 30), 6),
+        (Image.new("RGBA", (64, 48), (0, 0, 0, 0)), {"lossless": True}, (255, 255, 255), 0),
+        (Image.new("RGBA", (64, 48), (0, 0, 200, 0)), {"quality": 90}, (255, 255, 255), 3),
+        (Image.new("RGBA", (64, 48), (10, 20, 30, 255)), {"quality": 90}, (10, 20, 30), 6),
+    ],
+)
+def test_webp_of_every_kind_becomes_rgb(image, save, expected, tolerance):
+    rgb = load_image(_webp(image, **save))
+    assert rgb.shape == (48, 64, 3) and rgb.dtype == np.uint8
+    assert np.abs(rgb[24, 32].astype(int) - expected).max() <= tolerance, rgb[24, 32]
+
+
+def test_webp_is_scaled_while_decoding_and_turned_per_exif():
+    image = Image.new("RGB", (400, 200), (255, 0, 0))
+    image.paste((0, 0, 255), (0, 0, 200, 200))  # left half blue, as stored
+    exif = Image.Exif()
+    exif[0x0112] = 6  # shown turned 90° clockwise: the blue half ends on top
+    data = _webp(image, lossless=True, exif=exif.tobytes())
+    assert probe_image(data).oriented_size == (200, 400)
+    full = load_image(data)
+    assert full.shape == (400, 200, 3)
+    assert tuple(full[50, 100]) == (0, 0, 255) and tuple(full[350, 100]) == (255, 0, 0)
+    quarter = load_image(data, min_size=(50, 100))
+    assert quarter.shape == (100, 50, 3), "a whole factor of 4 still covers 50x100 upright"
+    assert tuple(quarter[10, 25]) == (0, 0, 255) and tuple(quarter[90, 25]) == (255, 0, 0)
+
+
+def test_animated_webp_gives_its_first_frame_up_to_a_size_then_a_named_refusal(monkeypatch):
+    from image_to_video.engine import source
+
+    frames = [Image.new("RGB", (32, 32), color) for color in ((255, 0, 0), (0, 255, 0))]
+    buf = io.BytesIO()
+    frames[0].save(buf, "WEBP", save_all=True, append_images=frames[1:], lossless=True)
+    assert tuple(load_image(buf.getvalue())[16, 16]) == (255, 0, 0)
+    monkeypatch.setattr(source, "PILLOW_WEBP_PIXELS", 32 * 32 - 1)  # the rule, at a size a test can afford
+    with pytest.raises(InvalidImage, match="animated WebP is read up to"):
+        load_image(buf.getvalue())
+
+
+def test_a_truncated_webp_is_corrupt_not_a_crash():
+    data = _webp(Image.effect_noise((256, 256), 60).convert("RGB"), quality=90)
+    for cut in (len(data) // 2, len(data) - 8):
+        with pytest.raises(InvalidImage, match="not an image we can read|truncated|corrupt"):
+            load_image(data[:cut])
+
+
+def test_large_sixteen_bit_and_palette_pngs_are_reduced_like_the_rest():
+    buf = io.BytesIO()
+    Image.fromarray(np.full((1200, 1600), 0x8000, np.uint16)).save(buf, "PNG")
+    grey = load_image(buf.getvalue(), min_size=(400, 300))
+    assert grey.shape == (300, 400, 3) and tuple(grey[0, 0]) == (0x80, 0x80, 0x80)
+    buf = io.BytesIO()
+    Image.new("RGB", (1600, 1200), (1, 2, 3)).quantize().save(buf, "PNG")
+    assert load_image(buf.getvalue(), min_size=(400, 300)).shape == (300, 400, 3)
+
+
+def test_decode_cost_reads_the_header():
+    from image_to_video.engine.source import _open, decode_cost
+
+    photo = Image.new("RGB", (1000, 800), (90, 90, 90))
+    baseline = _open(_jpeg_bytes(photo))
+    progressive = _open(_jpeg_bytes(photo, progressive=True, subsampling=0))
+    subsampled = _open(_jpeg_bytes(photo, progressive=True, subsampling=2))
+    assert decode_cost(progressive) == 1000 * 800 * 2 * 3, "every coefficient of three full components"
+    assert decode_cost(subsampled) == 1000 * 800 * 2 * 3 // 2, "chroma at a quarter"
+    assert decode_cost(baseline, (250, 200)) == decode_cost(baseline) // 16, "decoded at 1/4 scale"
+    assert decode_cost(progressive, (250, 200)) == decode_cost(progressive), "coefficients kept whatever the scale"
+
+
+def test_the_decode_budget_makes_a_decode_wait_until_its_cost_fits():
+    import threading
+
+    from image_to_video.engine.source import DecodeBudget
+
+    budget = DecodeBudget(100)
+    order: list[str] = []
+    first_in = threading.Event()
+    release_first = threading.Event()
+
+    def first():
+        with budget.spend(70):
+            order.append("first in")
+            first_in.set()
+            release_first.wait(10)
+            order.append("first out")
+
+    def second():
+        first_in.wait(10)
+        with budget.spend(70):
+            order.append("second in")
+
+    def small():
+        first_in.wait(10)
+        with budget.spend(20):
+            order.append("small in")
+
+    threads = [threading.Thread(target=f) for f in (first, second, small)]
+    for t in threads:
+        t.start()
+    threads[2].join(10)
+    assert order == ["first in", "small in"], "a cost that fits goes at once; one that does not waits"
+    release_first.set()
+    for t in threads:
+        t.join(10)
+    assert order == ["first in", "small in", "first out", "second in"]
+    with budget.spend(10**12):  # costlier than the whole budget: runs alone rather than never
+        assert budget._in_use == 100

@@ -255,11 +255,11 @@ async function connect() {
   const id = clientId();
   if (!id) return;
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  // A single-use ticket (60 s) rather than anything long-lived in the URL; the session also works.
+  // A single-use ticket (60 s), sent as a subprotocol: in no URL, so in no log. The session also works.
   const ticket = await api(url("wsTicket"), {
     method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify({clientId: id})});
-  const query = ticket.ok ? `?ticket=${encodeURIComponent(ticket.body.ticket)}` : "";
-  const ws = new WebSocket(`${scheme}://${location.host}${url("socket", id)}${query}`);
+  const protocols = ticket.ok ? ["image-to-video", `ticket.${ticket.body.ticket}`] : [];
+  const ws = new WebSocket(`${scheme}://${location.host}${url("socket", id)}`, protocols);
   socket = ws;
   ws.onopen = () => {
     retry = 0;
