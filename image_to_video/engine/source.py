@@ -7,11 +7,13 @@ this module thinks about palettes, alpha, CMYK, 16-bit samples or EXIF.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import functools
 import io
 import os
 import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -144,16 +146,21 @@ def decode_cost(image: Image.Image, min_size: tuple[int, int] | None = None) -> 
     """Roughly the bytes decoding ``image`` holds at its peak, from the header alone.
 
     A progressive JPEG keeps every DCT coefficient (2 bytes per sample of each
-    component, at its subsampling) whatever the output scale; a baseline one
-    only its scaled output. PNG and WebP hold the full image and a working copy.
+    component, at its subsampling) whatever the output scale; any JPEG holds its
+    output at the decoder's power-of-two scale, about 10 bytes a pixel on its way
+    to an RGB array. PNG and WebP hold the full image and a working copy.
     """
     pixels = image.width * image.height
     if image.format in ("JPEG", "MPO"):
+        scale = 1
+        while scale < 8 and scale * 2 <= _reduction(image, min_size):
+            scale *= 2
+        cost = pixels * 10 // scale**2
         if image.info.get("progressive") or image.info.get("progression"):
             sampling = [(h, v) for _, h, v, _ in getattr(image, "layer", [])] or [(1, 1)] * 3
             most = max(h * v for h, v in sampling)
-            return int(pixels * 2 * sum(h * v for h, v in sampling) / most)
-        return pixels * 4 // _reduction(image, min_size) ** 2
+            cost += int(pixels * 2 * sum(h * v for h, v in sampling) / most)
+        return cost
     return pixels * 8
 
 
@@ -179,9 +186,32 @@ class DecodeBudget:
         try:
             yield
         finally:
+            if cost >= RELEASE_AFTER:
+                _release_freed_memory()
             with self._changed:
                 self._in_use -= cost
                 self._changed.notify_all()
+
+
+# The decoders allocate in pieces below malloc's mmap threshold, so what they free stays in the heap of the
+# thread that decoded (glibc keeps an arena per thread): one large decode after another in different
+# threads would each leave their high-water mark resident. Handing it back after each large decode keeps
+# the budget's promise in resident memory, not only in use.
+RELEASE_AFTER = 32 * 1024 * 1024
+
+
+def _release_freed_memory() -> None:
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc: nothing to hand back this way
+        return None
 
 
 # 320 MB: one 36-megapixel photo of the costliest kind at a time, or several small ones.

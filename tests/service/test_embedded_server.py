@@ -249,10 +249,7 @@ def _raw_post(base: str, path: str, length: int) -> socket.socket:
     """A connection that has sent the headers of a ``length``-byte POST and nothing of its body yet."""
     host, port = base.removeprefix("http://").split(":")
     sock = socket.create_connection((host, int(port)), timeout=30)
-    head = (
-        f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {length}\r\n\r\n"
-    )
+    head = f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {length}\r\n\r\n"
     sock.sendall(head.encode())
     return sock
 
