@@ -42,3 +42,14 @@ def test_non_global_destinations_are_refused(address):
 )
 def test_global_destinations_pass_however_written(address):
     assert is_public(address)
+
+
+@pytest.mark.parametrize("url", ["https://localhost/hook", "https://[::127.0.0.1]/hook", "https://[64:ff9b::a9fe:a9fe]/"])
+def test_a_refusal_names_the_rule_never_the_address_a_name_resolved_to(url):
+    from image_to_video import bounded_http
+
+    with pytest.raises(bounded_http.Refused) as refused:
+        bounded_http.resolve_public(url)
+    message = str(refused.value)
+    assert "private, loopback or link-local" in message
+    assert "127.0.0.1" not in message and "::1" not in message and "169.254" not in message
