@@ -28,10 +28,11 @@ from assets.policy import PageSizePagination
 from . import events, selectors, services
 from .conf import get_config
 from .models import FINAL_STATUSES, Job, JobStatus
-from .outputs import BatchOut, DeliveryOut, JobOut, SecretOut
+from .engine import EngineError, plan_video
+from .outputs import BatchOut, DeliveryOut, JobOut, PlanOut, SecretOut
 from .policies import AppApiPolicy
 from .serializers import GenerateRequest, VariantsRequest, WsTicketOut, WsTicketRequest
-from .throttles import GenerateRateThrottle
+from .throttles import GenerateRateThrottle, PlanRateThrottle
 from .tickets import TICKET_SECONDS, ticket_issue
 
 log = logging.getLogger(__name__)
@@ -150,6 +151,28 @@ class JobViewSet(AppApiPolicy, mixins.RetrieveModelMixin, viewsets.GenericViewSe
     def deliveries(self, request, jobId=None):
         job = self.get_object()
         return Response(DeliveryOut(selectors.deliveries_of(job), many=True).data)
+
+
+class PlanView(AppApiPolicy, APIView):
+    """POST /api/image-to-video/plan: generate's body, answered at once with what the job would render."""
+
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    throttle_classes = [PlanRateThrottle]
+
+    @extend_schema(
+        request={"application/json": GenerateRequest, "multipart/form-data": GenerateRequest},
+        responses={200: PlanOut, 429: OpenApiTypes.OBJECT},
+        summary="Preview a job: its framing and camera path, making nothing",
+    )
+    def post(self, request):
+        form = GenerateRequest(data=request.data, context={"request": request})
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        try:
+            plan = plan_video(data["source"].data, data["params"])
+        except EngineError as exc:
+            raise ValidationError({"sourceImage": [str(exc)[:1].upper() + str(exc)[1:] + "."]}) from None
+        return Response(PlanOut(plan).data)
 
 
 class BatchView(AppApiPolicy, APIView):

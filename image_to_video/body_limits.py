@@ -37,7 +37,7 @@ class _TooSlow(Exception):
     """Raised inside the ASGI middleware when a body stalls or trickles."""
 
 
-GENERATE_ROUTES = frozenset({"job-generate", "job-variants"})
+GENERATE_ROUTES = frozenset({"job-generate", "job-variants", "job-plan"})
 
 
 def route_limit(namespaces: list[str], url_name: str | None) -> int | None:

@@ -142,6 +142,23 @@ class DeliveryOut(serializers.ModelSerializer):
         ]
 
 
+class PlanOut(serializers.Serializer):
+    """What a job with these fields would render (``engine.VideoPlan``), before anything is made."""
+
+    framing = serializers.DictField(
+        help_text="method (face, saliency, point, center, keyframes), box, focus used, subjectInFrame, notes"
+    )
+    cameraPath = serializers.ListField(
+        source="camera_path",
+        child=serializers.DictField(),
+        help_text="the resolved keyframes (t, zoom, x, y, angle, ease): a job with the same fields records these",
+    )
+    width = serializers.IntegerField()
+    height = serializers.IntegerField()
+    fps = serializers.IntegerField()
+    frameCount = serializers.IntegerField(source="frame_count")
+
+
 class BatchOut(serializers.Serializer):
     batchId = serializers.UUIDField()
     jobs = JobOut(many=True)

@@ -31,3 +31,12 @@ class GenerateRateThrottle(UserRateThrottle):
         except Exception as exc:  # the cache (Redis) is unavailable
             log.warning("rate limit not checked, the cache is unavailable: %s", type(exc).__name__)
             return True
+
+
+class PlanRateThrottle(GenerateRateThrottle):
+    """``PLAN_RATE`` plans per user (default 120 a minute): each reads the photo and looks for its subject."""
+
+    scope = "image_to_video.plan"
+
+    def get_rate(self) -> str:
+        return get_config().PLAN_RATE

@@ -7,7 +7,7 @@ the schema has no twins); names live in the ``image_to_video`` namespace.
 from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
-from .api import BatchView, JobViewSet, WebhookSecretView, WsTicketView, generate_view
+from .api import BatchView, JobViewSet, PlanView, WebhookSecretView, WsTicketView, generate_view
 from .webhooks import ProviderWebhookView
 
 app_name = "image_to_video"
@@ -19,6 +19,7 @@ router.register("jobs", JobViewSet, basename="job")
 urlpatterns = [
     re_path(r"^generate/?$", generate_view, name="job-generate"),
     re_path(r"^generate/variants/?$", JobViewSet.as_view({"post": "variants"}), name="job-variants"),
+    re_path(r"^plan/?$", PlanView.as_view(), name="job-plan"),
     re_path(r"^batches/(?P<batchId>[^/]+)/?$", BatchView.as_view(), name="batch"),
     re_path(
         r"^clients/(?P<clientId>[^/]+)/webhook-secret/?$", WebhookSecretView.as_view(), name="client-webhook-secret"

@@ -14,7 +14,7 @@ video to a size and format).
 from .camera import EASES, Keyframe
 from .errors import EngineError, InvalidImage, InvalidParameter, RenderCanceled
 from .params import DEFAULT_DIRECTION, DIRECTIONS, FOCUS_WORDS, MOTION_TYPES, OUTPUT_FORMATS, MotionParams
-from .pipeline import RenderResult, render_video
+from .pipeline import RenderResult, VideoPlan, plan_video, render_video
 from .source import DECODE_BUDGET, ImageInfo, load_image, probe_image
 
 __all__ = [
@@ -32,6 +32,8 @@ __all__ = [
     "MotionParams",
     "RenderCanceled",
     "RenderResult",
+    "VideoPlan",
+    "plan_video",
     "DECODE_BUDGET",
     "load_image",
     "probe_image",

@@ -44,6 +44,36 @@ class RenderResult:
     camera_path: list[dict[str, Any]] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class VideoPlan:
+    """What a render of ``params`` from a photo would do, known before any frame is drawn."""
+
+    width: int
+    height: int
+    fps: int
+    frame_count: int
+    framing: dict[str, Any]
+    camera_path: list[dict[str, Any]]
+
+
+def plan_video(source: Source, params: MotionParams) -> VideoPlan:
+    """The camera path and framing :func:`render_video` would use for ``params``, by the very same steps
+    (the photo read at the size the move needs, the subject found on it, the path planned), without
+    rendering: a render of the same photo and params records exactly this ``camera_path``."""
+    params = params.validate()
+    assert params.fps is not None
+    rgb, plan = _prepare(source, params)
+    del rgb
+    return VideoPlan(
+        width=params.width,
+        height=params.height,
+        fps=params.fps,
+        frame_count=params.frame_count,
+        framing=plan.framing,
+        camera_path=plan.path.as_list(),
+    )
+
+
 def render_video(
     source: Source,
     out_path: str | os.PathLike[str],

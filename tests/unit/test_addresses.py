@@ -44,7 +44,9 @@ def test_global_destinations_pass_however_written(address):
     assert is_public(address)
 
 
-@pytest.mark.parametrize("url", ["https://localhost/hook", "https://[::127.0.0.1]/hook", "https://[64:ff9b::a9fe:a9fe]/"])
+@pytest.mark.parametrize(
+    "url", ["https://localhost/hook", "https://[::127.0.0.1]/hook", "https://[64:ff9b::a9fe:a9fe]/"]
+)
 def test_a_refusal_names_the_rule_never_the_address_a_name_resolved_to(url):
     from image_to_video import bounded_http
 
