@@ -27,8 +27,8 @@ from assets.policy import PageSizePagination
 
 from . import events, selectors, services
 from .conf import get_config
-from .models import FINAL_STATUSES, Job, JobStatus
 from .engine import EngineError, plan_video
+from .models import FINAL_STATUSES, Job, JobStatus
 from .outputs import BatchOut, DeliveryOut, JobOut, PlanOut, SecretOut
 from .policies import AppApiPolicy
 from .serializers import GenerateRequest, VariantsRequest, WsTicketOut, WsTicketRequest
