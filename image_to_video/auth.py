@@ -16,7 +16,7 @@ from django.contrib.auth import get_user_model
 
 from assets.authentication import user_for_token
 
-from .tickets import ticket_redeem
+from .tickets import offered_ticket, ticket_redeem
 
 
 @database_sync_to_async
@@ -26,24 +26,6 @@ def _user_for_ticket(value: str) -> tuple[Any, str | None]:
         return None, None
     user = get_user_model().objects.filter(pk=ticket.user_id, is_active=True).first()
     return user, ticket.client_id
-
-
-PROTOCOL = "image-to-video"
-TICKET_PROTOCOL_PREFIX = "ticket."
-
-
-def offered_ticket(scope: Any) -> str | None:
-    """The ticket of a ``ticket.<ticket>`` subprotocol, else of ``?ticket=``."""
-    for protocol in scope.get("subprotocols") or ():
-        if protocol.startswith(TICKET_PROTOCOL_PREFIX):
-            return protocol[len(TICKET_PROTOCOL_PREFIX) :] or None
-    return parse_qs(scope.get("query_string", b"").decode()).get("ticket", [None])[0]
-
-
-def chosen_subprotocol(scope: Any) -> str | None:
-    """What the server names in its handshake: ``image-to-video`` when offered (a browser that offered
-    subprotocols fails a handshake naming none)."""
-    return PROTOCOL if PROTOCOL in (scope.get("subprotocols") or ()) else None
 
 
 class TokenAuthMiddleware(BaseMiddleware):

@@ -15,10 +15,10 @@ from assets.authentication import user_for_token
 from assets.clients import get_client_model, is_member, parse_client_key
 
 from . import events
-from .auth import chosen_subprotocol
 from .conf import get_config
 from .outputs import JobOut
 from .selectors import unfinished_jobs
+from .tickets import chosen_subprotocol
 
 CLOSE_UNAUTHENTICATED, CLOSE_FORBIDDEN, CLOSE_NOT_FOUND = 4401, 4403, 4404
 

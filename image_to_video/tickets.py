@@ -14,6 +14,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs
 
 from django.core import signing
 from django.core.cache import cache
@@ -47,3 +48,21 @@ def ticket_redeem(value: str) -> Ticket | None:
     except Exception:  # the cache is down: refuse rather than allow a replay
         return None
     return Ticket(user_id=int(data["u"]), client_id=str(data["c"])) if first_use else None
+
+
+PROTOCOL = "image-to-video"
+TICKET_PROTOCOL_PREFIX = "ticket."
+
+
+def offered_ticket(scope: Any) -> str | None:
+    """The ticket of a ``ticket.<ticket>`` subprotocol, else of ``?ticket=``."""
+    for protocol in scope.get("subprotocols") or ():
+        if protocol.startswith(TICKET_PROTOCOL_PREFIX):
+            return protocol[len(TICKET_PROTOCOL_PREFIX) :] or None
+    return parse_qs(scope.get("query_string", b"").decode()).get("ticket", [None])[0]
+
+
+def chosen_subprotocol(scope: Any) -> str | None:
+    """What the server names in its handshake: ``image-to-video`` when offered (a browser that offered
+    subprotocols fails a handshake naming none)."""
+    return PROTOCOL if PROTOCOL in (scope.get("subprotocols") or ()) else None
