@@ -1,11 +1,27 @@
 from django.contrib import admin
 
-from .models import Asset, Category, Tag
+from .models import Asset, Category, ShareLink, Tag
 from .users import user_search_fields
+
+
+class ShareLinkInline(admin.TabularInline):
+    """The asset's share links, to see and to revoke (delete); links are made by members through the API."""
+
+    model = ShareLink
+    extra = 0
+    fields = ["created_by", "created_at", "expires_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Asset)
 class AssetAdmin(admin.ModelAdmin):
+    inlines = [ShareLinkInline]
     list_display = ["name", "client", "user", "content_type", "size", "created_at"]
     list_filter = ["client", "content_type", "tags", "categories"]
     search_fields = ["name", "id", "origin"]  # an origin holds the maker's id, e.g. a job's

@@ -3,16 +3,21 @@ the host's REST_FRAMEWORK defaults change nothing here."""
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import FileResponse, Http404
+from django.urls import reverse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
-from rest_framework import viewsets
+from rest_framework import status, viewsets
 from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
 
 from .filters import AssetFilter
+from .models import Asset
 from .policy import ApiPolicy, PageSizePagination
 from .selectors import assets_visible_to
-from .serializers import AssetOut
+from .serializers import AssetOut, ShareOut, ShareRequest
+from .services import share_link_create, share_links_revoke
 
 
 class AssetViewSet(ApiPolicy, viewsets.ReadOnlyModelViewSet):
@@ -59,3 +64,32 @@ class AssetFileView(ApiPolicy):
         response["Cache-Control"] = "private, max-age=300"
         response["X-Content-Type-Options"] = "nosniff"
         return response
+
+
+class AssetShareView(ApiPolicy):
+    """``POST``: a link that plays the asset's video without an account for ``expiresIn`` seconds;
+    ``DELETE``: every link of the asset stops working. Members of the asset's client only."""
+
+    def _asset(self, request, asset_id: str) -> Asset:
+        try:
+            asset = assets_visible_to(request.user).filter(pk=asset_id).first()
+        except (ValidationError, ValueError, DjangoValidationError):
+            asset = None
+        if asset is None:
+            raise Http404
+        return asset
+
+    @extend_schema(request=ShareRequest, responses={201: ShareOut}, summary="Make a share link")
+    def post(self, request, assetId: str) -> Response:
+        asset = self._asset(request, assetId)
+        form = ShareRequest(data=request.data, context={"asset": asset})
+        form.is_valid(raise_exception=True)
+        token, link = share_link_create(asset=asset, user=request.user, expires_in=form.validated_data["expiresIn"])
+        url = request.build_absolute_uri(reverse("assets:shared", args=[token]))
+        body = ShareOut({"url": url, "expiresAt": link.expires_at}).data
+        return Response(body, status=status.HTTP_201_CREATED, headers={"Cache-Control": "no-store"})
+
+    @extend_schema(request=None, responses={204: None}, summary="Revoke every share link of the asset")
+    def delete(self, request, assetId: str) -> Response:
+        share_links_revoke(asset=self._asset(request, assetId))
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -24,6 +24,8 @@ class Config:
     PUBLIC_S3_ENDPOINT_URL: str | None = None
     PAGE_SIZE: int = 20  # job and asset lists
     TOKEN_MAX_AGE_DAYS: float = 90.0  # API tokens expire after this many days (0: never)
+    SHARE_MAX_SECONDS: int = 30 * 24 * 3600  # the longest a share link may live
+    SHARE_LINKS_PER_ASSET: int = 100  # live links one asset may have; more is a 400
 
 
 @functools.cache

@@ -87,6 +87,27 @@ class Asset(models.Model):
         )
 
 
+class ShareLink(models.Model):
+    """A link that plays one asset's video without an account until ``expires_at``.
+
+    Only the SHA-256 of the link's token is kept: the database (or a backup) gives no working link.
+    """
+
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="share_links")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = "share link"
+
+    def __str__(self) -> str:
+        return f"share link of {self.asset_id} until {self.expires_at:%Y-%m-%d %H:%M}"
+
+
 class ApiToken(models.Model):
     """An API key for ``Authorization: Token <key>`` (and ``?token=`` on a socket); one per user.
 

@@ -2,7 +2,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
+from .conf import get_config
 from .models import Asset
+from .selectors import live_share_links
 
 
 @extend_schema_serializer(component_name="Asset")
@@ -53,3 +55,29 @@ class AssetOut(serializers.ModelSerializer):
     @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
     def get_posterUrl(self, asset: Asset) -> str | None:
         return asset.poster_url()
+
+
+class ShareRequest(serializers.Serializer):
+    """POST /api/assets/<assetId>/share."""
+
+    expiresIn = serializers.IntegerField(
+        min_value=1, help_text="seconds the link plays the video, 1 s to SHARE_MAX_SECONDS (30 days)"
+    )
+
+    def validate_expiresIn(self, value: int) -> int:
+        longest = get_config().SHARE_MAX_SECONDS
+        if value > longest:
+            raise serializers.ValidationError(f"Ensure this value is less than or equal to {longest}.")
+        return value
+
+    def validate(self, attrs):
+        if live_share_links(self.context["asset"]) >= get_config().SHARE_LINKS_PER_ASSET:
+            raise serializers.ValidationError(
+                {"expiresIn": [f"This asset has {get_config().SHARE_LINKS_PER_ASSET} live links; revoke them first."]}
+            )
+        return attrs
+
+
+class ShareOut(serializers.Serializer):
+    url = serializers.URLField(help_text="plays the video without an account until expiresAt")
+    expiresAt = serializers.DateTimeField()

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Iterable
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import Model
+from django.utils import timezone
 
-from .models import Asset, Category, Tag
+from .models import Asset, Category, ShareLink, Tag
+from .selectors import share_token_hash
 from .storage import files_storage
 
 log = logging.getLogger(__name__)
@@ -81,3 +85,28 @@ def asset_create(
             return first, False  # a concurrent call filed it first
         raise
     return asset, True
+
+
+def share_link_create(*, asset: Asset, user: AbstractBaseUser, expires_in: int) -> tuple[str, ShareLink]:
+    """A new share link of ``asset`` living ``expires_in`` seconds: ``(token, link)``; the token is shown
+    once (only its hash is stored)."""
+    token = secrets.token_urlsafe(24)
+    link = ShareLink.objects.create(
+        asset=asset,
+        token_hash=share_token_hash(token),
+        created_by_id=user.pk,
+        expires_at=timezone.now() + timedelta(seconds=expires_in),
+    )
+    return token, link
+
+
+def share_links_revoke(*, asset: Asset) -> int:
+    """Every share link of ``asset`` stops working at once; returns how many there were."""
+    deleted, _ = ShareLink.objects.filter(asset=asset).delete()
+    return deleted
+
+
+def share_links_expired_delete(*, older_than: timedelta) -> int:
+    """Forget links that expired more than ``older_than`` ago (until then they answer 410, not 404)."""
+    deleted, _ = ShareLink.objects.filter(expires_at__lt=timezone.now() - older_than).delete()
+    return deleted

@@ -52,11 +52,12 @@ def _settings_changed(*, setting: str, **_: Any) -> None:
         _signed.cache_clear()
 
 
-def presigned_url(name: str, storage: Storage | None = None) -> str | None:
+def presigned_url(name: str, storage: Storage | None = None, *, at_most: int | None = None) -> str | None:
     """A URL that reads ``name`` for URL_EXPIRE_SECONDS on S3 (signed whatever the storage's own
     ``querystring_auth``), or None where the storage cannot sign: such files are served by the apps' views.
 
-    A URL is signed once per half of its lifetime and reused meanwhile, so a read request (a job's video and
+    ``at_most`` caps the URL's lifetime (a share link's remaining seconds). Otherwise a URL is signed once
+    per half of its lifetime and reused meanwhile, so a read request (a job's video and
     poster, a page of assets) does no signing work, and every URL handed out has at least half its time left.
     """
     try:
@@ -68,8 +69,11 @@ def presigned_url(name: str, storage: Storage | None = None) -> str | None:
     if not isinstance(storage, S3Storage):
         return None
     expire = get_config().URL_EXPIRE_SECONDS
+    key = storage._normalize_name(clean_name(name))
+    if at_most is not None:  # a share link's last minutes: signed for what is left of it, not reused
+        return _signed.__wrapped__(storage, key, max(1, min(expire, at_most)), 0)
     window = int(_clock() // max(1, expire // 2))
-    return _signed(storage, storage._normalize_name(clean_name(name)), expire, window)
+    return _signed(storage, key, expire, window)
 
 
 @functools.lru_cache(maxsize=4096)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import random
+from datetime import timedelta
 from typing import Any
 
 from celery import Task, shared_task
@@ -91,13 +92,17 @@ def store_asset(self: Task, job_id: str) -> None:
 
 @shared_task(name="image_to_video.tasks.reconcile_assets", acks_late=IO_ACKS_LATE)
 def reconcile_assets() -> int:
-    """Periodic: retry failed webhook deliveries, prune old sources, file missing assets."""
+    """Periodic: retry failed webhook deliveries, prune old sources and long-expired share links, file
+    missing assets."""
+    from assets.services import share_links_expired_delete
+
     from .filing import assets_reconcile  # deferred: Celery's pattern
     from .services.maintenance import job_sources_prune
     from .services.webhook_events import webhook_events_retry
 
     webhook_events_retry()
     job_sources_prune()
+    share_links_expired_delete(older_than=timedelta(days=30))  # until then an expired link answers 410
     return assets_reconcile()
 
 

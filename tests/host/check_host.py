@@ -244,11 +244,23 @@ def _end_to_end(base: str, state: dict) -> None:
             ("get", f"/video/library/{asset_id}"),
             ("get", f"/video/library/{asset_id}/file"),
             ("get", f"/video/library/{asset_id}/poster"),
+            ("post", f"/video/library/{asset_id}/share"),
+            ("delete", f"/video/library/{asset_id}/share"),
         ]
         for method, path in every_route:
             answer = getattr(requests, method)(base + path, headers=other)
             assert answer.status_code == 404, f"{method} {path}: {answer.status_code}"
         assert requests.get(f"{base}/video/library/", headers=other).json()["count"] == 0
+        # A share link made by a member plays at the host's prefix without an account, until revoked.
+        shared = requests.post(f"{base}/video/library/{asset_id}/share", json={"expiresIn": 600}, headers=auth).json()
+        assert shared["url"].startswith(f"{base}/video/library/shared/"), shared
+        assert requests.get(shared["url"]).status_code == 200
+        assert requests.delete(f"{base}/video/library/{asset_id}/share", headers=auth).status_code == 204
+        assert requests.get(shared["url"]).status_code == 404
+        plan = requests.post(
+            f"{base}/video/api/plan", json={"sourceImage": photo(), "width": 160, "height": 96}, headers=auth
+        )
+        assert plan.status_code == 200 and plan.json()["cameraPath"], plan.text
         assert requests.get(f"{base}/video/library/?clientId={client_id}", headers=other).json()["count"] == 0
         assert requests.get(f"{base}/video/api/jobs/{job_id}", headers=auth).json()["status"] == "completed"
         body = {"sourceImage": photo(), "clientId": alice["clientId"], "width": 160, "height": 96, "duration": 1}
