@@ -1,4 +1,5 @@
-"""Asset filters: tags and categories must all match; search covers name and tags.
+"""Asset filters: tags and categories must all match; search covers the name, the original file's name
+(``metadata.sourceName``, which a filing app may set) and tags.
 
 Each term is one ``EXISTS`` subquery, not a join (joins multiply rows and plans),
 and the number of terms is capped: past the cap the answer is a 400 naming the
@@ -52,7 +53,9 @@ class AssetFilter(django_filters.FilterSet):
     category = AllOfFilter(relation="categories", help_text="category name(s); all must match")
     origin = django_filters.CharFilter(field_name="origin", help_text="what the asset was made from, exactly")
     clientId = django_filters.CharFilter(method="filter_client", help_text="the client's key")
-    search = django_filters.CharFilter(method="filter_search", help_text="words in the name or a tag")
+    search = django_filters.CharFilter(
+        method="filter_search", help_text="words in the name, the original file's name (metadata.sourceName) or a tag"
+    )
     ordering = django_filters.OrderingFilter(fields=(("created_at", "createdAt"), ("name", "name"), ("size", "size")))
 
     class Meta:
@@ -70,7 +73,7 @@ class AssetFilter(django_filters.FilterSet):
         _cap("search", words)
         for word in words:
             tagged = Asset.tags.through.objects.filter(asset_id=OuterRef("pk"), tag__name__icontains=word)
-            qs = qs.filter(Q(name__icontains=word) | Exists(tagged))
+            qs = qs.filter(Q(name__icontains=word) | Q(metadata__sourceName__icontains=word) | Exists(tagged))
         return qs
 
     def filter_queryset(self, queryset):

@@ -32,6 +32,12 @@ def _decode_slots(size: int) -> threading.BoundedSemaphore:
 EXTENSIONS = {"JPEG": "jpg", "MPO": "jpg", "PNG": "png", "WEBP": "webp"}
 
 
+def _file_name(given: str | None) -> str:
+    """The uploaded file's own name, kept for search: no folders, no control characters, at most 200."""
+    base = re.split(r"[\\/]", given or "")[-1]
+    return "".join(c for c in base if c.isprintable())[:200]
+
+
 @extend_schema_field({"type": "string", "description": "data:image/…;base64,… URI, or a file in multipart"})
 class SourceImageField(serializers.Field):
     """A data URI (JSON) or an uploaded file (multipart), checked to be a whole, decodable image."""
@@ -45,7 +51,9 @@ class SourceImageField(serializers.Field):
 
     def to_internal_value(self, value) -> SourceImage:
         limit = get_config().MAX_UPLOAD_BYTES
+        name = ""
         if isinstance(value, UploadedFile):
+            name = _file_name(value.name)
             if (value.size or 0) > limit:
                 self.fail("too_large", limit=limit // (1024 * 1024))
             data = value.read()
@@ -75,7 +83,7 @@ class SourceImageField(serializers.Field):
             # Larger PNG/WebP: what the header says is checked here; the full decode is the worker's.
         except EngineError as exc:
             raise serializers.ValidationError(str(exc)[:1].upper() + str(exc)[1:] + ".") from None
-        return SourceImage(data=data, content_type=info.content_type, extension=EXTENSIONS[info.format])
+        return SourceImage(data=data, content_type=info.content_type, extension=EXTENSIONS[info.format], name=name)
 
     def to_representation(self, value):
         return None

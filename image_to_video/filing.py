@@ -76,6 +76,8 @@ def _file(job: Job) -> Asset:
     if job.framing:
         metadata["framing"] = job.framing
         metadata["cameraPath"] = job.camera_path
+    if job.source_name:
+        metadata["sourceName"] = job.source_name
     if job.prompt_text:
         metadata["promptText"] = job.prompt_text
     if job.batch_id:

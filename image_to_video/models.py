@@ -93,6 +93,9 @@ class Job(models.Model):
     # In the shared storage (S3 when configured): any worker on any host reads it from there.
     source_image = models.FileField(upload_to=source_path, max_length=300, storage=get_files_storage)
     source_content_type = models.CharField(max_length=50, default="")
+    source_name = models.CharField(
+        max_length=200, blank=True, default="", help_text="The uploaded photo's own file name (for search)."
+    )
     video_name = models.CharField(
         max_length=500,
         blank=True,

@@ -86,7 +86,11 @@ class MotionParams:
         if self.output_format in ("mp4", "mov"):
             for name, value in (("width", self.width), ("height", self.height)):
                 if value % 2:
-                    raise InvalidParameter(name, f"must be even for {self.output_format} (H.264 4:2:0), got {value}")
+                    nearest = " or ".join(str(v) for v in (value - 1, value + 1) if MIN_SIZE <= v <= MAX_SIZE)
+                    raise InvalidParameter(
+                        name,
+                        f"must be an even number for {self.output_format.upper()} video: {value} is odd, try {nearest}",
+                    )
         fps = DEFAULT_FPS[self.output_format] if self.fps is None else self.fps
         _check_int("fps", fps, MIN_FPS, MAX_FPS)
         _check_int("crf", self.crf, 0, 51)

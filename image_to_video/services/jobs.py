@@ -58,6 +58,7 @@ class SourceImage:
     data: bytes
     content_type: str
     extension: str
+    name: str = ""  # the uploaded file's own name, when it had one
 
 
 def focus_json(focus: str | tuple[float, float]) -> str | dict[str, float]:
@@ -154,6 +155,7 @@ def job_create(
         webhook_event_types=webhook_events or [],
         batch_id=batch_id,
         source_content_type=source.content_type,
+        source_name=source.name,
         idempotency_key=idempotency_key,
         request_fingerprint=fingerprint,
     )
@@ -332,7 +334,10 @@ def job_retry(job: Job) -> Job:
         data = fh.read()
     params = job.motion_params()
     source = SourceImage(
-        data=data, content_type=job.source_content_type, extension=Path(source_name).suffix[1:] or "png"
+        data=data,
+        content_type=job.source_content_type,
+        extension=Path(source_name).suffix[1:] or "png",
+        name=job.source_name,
     )
     new, _ = job_create(
         user=job.user,

@@ -133,3 +133,29 @@ def test_malformed_json_body(tenant):
 def test_anonymous_gets_401(client):
     response = client.post(GENERATE, generate_body(), content_type="application/json")
     assert response.status_code == 401
+
+
+def test_an_odd_size_is_named_in_plain_words_with_the_nearest_even_ones(tenant):
+    from tests.conftest import generate_body
+
+    response = tenant.api.post("/api/image-to-video/generate", generate_body(width=1081), format="json")
+    assert response.status_code == 400
+    assert response.json()["width"] == ["Must be an even number for MP4 video: 1081 is odd, try 1080 or 1082."]
+
+
+def test_the_uploaded_files_own_name_is_kept_and_searchable(in_process, tenant, s3):
+    import io
+
+    from tests.conftest import generate_body, photo_bytes, wait_for_job
+
+    body = generate_body()
+    body.pop("sourceImage")
+    upload = io.BytesIO(photo_bytes())
+    upload.name = "../Holiday Beach 2026.png"
+    response = tenant.api.post("/api/image-to-video/generate", {**body, "sourceImage": upload}, format="multipart")
+    assert response.status_code == 202, response.content
+    job = wait_for_job(response.json()["jobId"], asset=True)
+    assert job.source_name == "Holiday Beach 2026.png"
+    found = tenant.api.get("/api/assets/?search=beach").json()
+    assert [a["assetId"] for a in found["results"]] == [str(job.asset_id)]
+    assert found["results"][0]["metadata"]["sourceName"] == "Holiday Beach 2026.png"
