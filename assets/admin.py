@@ -10,7 +10,7 @@ class ShareLinkInline(admin.TabularInline):
     model = ShareLink
     extra = 0
     fields = ["created_by", "created_at", "expires_at"]
-    readonly_fields = fields
+    readonly_fields = ["created_by", "created_at", "expires_at"]
 
     def has_add_permission(self, request, obj=None):
         return False
