@@ -14,12 +14,30 @@ from assets.clients import clients_of
 from . import dispatch
 from .conf import get_config
 from .engine import DEFAULT_DIRECTION, DIRECTIONS, MOTION_TYPES, OUTPUT_FORMATS
+from .engine.motion import (
+    COMPLEX_DRIFT,
+    COMPLEX_ROLL_DEG,
+    COMPLEX_ZOOM,
+    PAN_PER_STRENGTH,
+    ROTATION_DEG_PER_STRENGTH,
+    ZOOM_PER_STRENGTH,
+)
+from .engine.source import MAX_PIXELS, MAX_SIDE
 from .events import WEBSOCKET_PREFIX
 from .metrics import ServiceCollector
 from .providers import PROVIDER_NAMES, provider_unavailable_reason
 from .selectors import jobs_waiting_by_client
 
 SOME_ID = "00000000-0000-0000-0000-000000000000"  # a stand-in the page's script replaces with a real id
+# What strength 100 does, so the page can say what a strength means ("zoom to 1.25×") before any plan.
+STRENGTH_EFFECTS = {
+    "zoom": ZOOM_PER_STRENGTH,
+    "pan": PAN_PER_STRENGTH,
+    "rotation": ROTATION_DEG_PER_STRENGTH,
+    "complexZoom": COMPLEX_ZOOM,
+    "complexDrift": COMPLEX_DRIFT,
+    "complexRoll": COMPLEX_ROLL_DEG,
+}
 
 
 def _logout_url() -> str | None:
@@ -39,6 +57,9 @@ def _page_urls() -> dict[str, str]:
     """The routes the page's script calls, wherever the host mounted the apps."""
     return {
         "generate": reverse("image_to_video:job-generate"),
+        "plan": reverse("image_to_video:job-plan"),
+        "variants": reverse("image_to_video:job-variants"),
+        "share": reverse("assets:asset-share", kwargs={"assetId": SOME_ID}),
         "job": reverse("image_to_video:job-detail", kwargs={"jobId": SOME_ID}),
         "cancel": reverse("image_to_video:job-cancel", kwargs={"jobId": SOME_ID}),
         "clientJobs": reverse("image_to_video:job-client", kwargs={"clientId": SOME_ID}),
@@ -64,10 +85,15 @@ def index(request):
             "motion_types": MOTION_TYPES,
             "output_formats": OUTPUT_FORMATS,
             "logout_url": _logout_url(),
+            "max_upload_mb": get_config().MAX_UPLOAD_BYTES // (1024 * 1024),
             "config": {
                 "urls": _page_urls(),
                 "directions": DIRECTIONS,
                 "defaults": DEFAULT_DIRECTION,
+                "strength": STRENGTH_EFFECTS,
+                "maxUploadBytes": get_config().MAX_UPLOAD_BYTES,
+                "maxPixels": MAX_PIXELS,
+                "maxSide": MAX_SIDE,
                 "clients": [{"id": str(c.pk), "name": str(c)} for c in clients],
             },
         },

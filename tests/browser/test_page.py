@@ -1,10 +1,17 @@
-"""The page in real Chromium against a live server with a real Celery worker."""
+"""The page in real Chromium against a live server with a real Celery worker: real clicks, drags and keys.
 
+Screenshots are kept under var/test-artifacts/.
+"""
+
+import io
 import os
+import time
+import uuid
 
+import numpy as np
 import pytest
 
-from tests.conftest import ASTRONAUT, ROOT
+from tests.conftest import ASTRONAUT, ROOT, eventually
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "var" / "test-artifacts"
@@ -41,8 +48,17 @@ def browser(monkeypatch):
         browser.close()
 
 
-def _login(browser, base, username, width=1280):
-    context = browser.new_context(viewport={"width": width, "height": 900})
+@pytest.fixture
+def people(make_tenant):
+    owner, other = make_tenant("Acme"), make_tenant("Other Co")
+    for tenant in (owner, other):
+        tenant.user.set_password("pw")
+        tenant.user.save()
+    return owner, other
+
+
+def _login(browser, base, username, width=1440, height=900):
+    context = browser.new_context(viewport={"width": width, "height": height})
     page = context.new_page()
     page.goto(f"{base}/")
     assert "/accounts/login/" in page.url, "the page needs a login"
@@ -58,106 +74,355 @@ def _shot(page, name):
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def test_upload_watch_play_and_find_it_in_the_library(live_server_asgi, browser, make_tenant, s3):
-    owner = make_tenant("Acme")
-    other = make_tenant("Other Co")
-    for tenant in (owner, other):
-        tenant.user.set_password("pw")
-        tenant.user.save()
-    base = live_server_asgi
+def _choose_photo(page, path=ASTRONAUT):
+    page.set_input_files("#sourceImage", str(path))
+    page.get_by_test_id("move-preview").wait_for(state="visible")
+    _wait_for_plan(page)
 
-    page = _login(browser, base, owner.user.username)
-    _shot(page, "1-logged-in")
-    page.set_input_files("#sourceImage", str(ASTRONAUT))
-    page.locator("#preview").wait_for(state="visible", timeout=5000)  # the blob image decodes asynchronously
-    assert page.locator("#preview").is_visible(), "a preview of the photo"
-    page.get_by_label("Motion").select_option("pan")
-    assert page.locator("#motionDirection option").all_inner_texts() == ["left", "right", "up", "down"]
-    page.get_by_label("Direction").select_option("right")
-    page.get_by_label("Duration (seconds, 1–10)").fill("2")
-    page.get_by_label("Format").select_option("mp4")
-    page.get_by_label("Size").select_option("custom")
-    page.get_by_label("Width").fill("640")
-    page.get_by_label("Height").fill("360")
-    # Click the photo to set the focus: a marker shows it, and the job carries it.
-    box = page.locator("#preview").bounding_box()
-    page.mouse.click(box["x"] + 0.3 * box["width"], box["y"] + 0.4 * box["height"])
-    assert page.get_by_label("Focus").input_value() == "point"
-    assert page.locator("#focus-marker").is_visible()
-    # The keyframe editor lists what is added and removes it again.
-    page.get_by_role("button", name="Add keyframe").click()
-    page.get_by_role("button", name="Add keyframe").click()
-    assert page.locator("#kf-list li").count() == 2 and page.get_by_label("Motion").is_disabled()
-    page.get_by_role("button", name="Remove keyframe 2").click()
-    page.get_by_role("button", name="Remove keyframe 1").click()
-    assert page.locator("#kf-list li").count() == 0 and page.get_by_label("Motion").is_enabled()
-    _shot(page, "2-form-filled")
-    # Record every progress value the bar shows, without polling the server.
-    page.evaluate("""() => {
-        window.__progress = [];
-        new MutationObserver(() => {
-            for (const bar of document.querySelectorAll('#jobs progress')) window.__progress.push(Number(bar.value));
-        }).observe(document.getElementById('jobs'), {subtree: true, childList: true, attributes: true});
+
+def _wait_for_plan(page):
+    page.wait_for_function("window.__preview.planFresh()", timeout=20_000)
+
+
+def _frame_pixels(page, seconds: float) -> np.ndarray:
+    """The preview's picture of the video at ``seconds``, as 32×32 grey levels."""
+    page.evaluate(f"window.__preview.setPlaying(false); window.__preview.seek({seconds})")
+    grey = page.evaluate("""() => {
+        const small = new OffscreenCanvas(32, 32).getContext('2d', {willReadFrequently: true});
+        small.imageSmoothingQuality = 'high';
+        small.drawImage(document.getElementById('frame-canvas'), 0, 0, 32, 32);
+        const d = small.getImageData(0, 0, 32, 32).data;
+        const out = [];
+        for (let i = 0; i < d.length; i += 4) out.push(0.299 * d[i] + 0.587 * d[i + 1] + 0.114 * d[i + 2]);
+        return out;
     }""")
-    navigations = []
-    page.on("framenavigated", lambda frame: navigations.append(frame.url))
+    return np.array(grey, dtype=np.float64).reshape(32, 32)
+
+
+def _video_pixels(frame_rgb: np.ndarray) -> np.ndarray:
+    from PIL import Image
+
+    grey = Image.fromarray(frame_rgb).convert("L").resize((32, 32), Image.BOX)
+    return np.asarray(grey, dtype=np.float64)
+
+
+def _drag(page, start, end, steps=8):
+    page.mouse.move(*start)
+    page.mouse.down()
+    page.mouse.move(*end, steps=steps)
+    page.mouse.up()
+
+
+def _stage_point(page, x, y):
+    """Page coordinates of the photo point (x, y), in fractions of the photo."""
+    page.locator("#stage-canvas").evaluate("c => c.scrollIntoView({block: 'center'})")
+    box = page.locator("#stage-canvas").bounding_box()
+    return box["x"] + x * box["width"], box["y"] + y * box["height"]
+
+
+def test_the_preview_moves_before_any_render_and_a_dragged_path_renders_as_it_previewed(
+    live_server_asgi, browser, people, s3
+):
+    from image_to_video.models import Job
+    from tests.videos import decode_frames
+
+    owner, _ = people
+    page = _login(browser, live_server_asgi, owner.user.username)
+    _shot(page, "1-empty")
+    page.get_by_label("Length (s)").fill("2")
+    page.get_by_label("Length (s)").press("Tab")
+    page.get_by_label("Shape").select_option("custom")
+    page.get_by_label("Width").fill("320")
+    page.get_by_label("Height").fill("320")
+    _choose_photo(page)
+    # The planned zoom plays over the photo at once: no job exists, yet the frame changes with time.
+    assert "framed on the face" in page.locator("#plan-summary").inner_text()
+    assert Job.objects.count() == 0, "a preview renders nothing"
+    early, late = _frame_pixels(page, 0.1), _frame_pixels(page, 1.9)
+    assert np.abs(early - late).mean() > 8, "the preview moves"
+    page.get_by_role("button", name="Play the preview").click()
+    t0 = page.evaluate("window.__preview.state.time")
+    page.wait_for_function(f"Math.abs(window.__preview.state.time - {t0}) > 0.2")
+    _shot(page, "2-preview-zoom")
+
+    # Build a path on the photo: "My own path" starts from the move on screen; drag the first frame to
+    # the left, zoom the last one in by its corner, turn it by its handle, add a hold in the middle.
+    page.locator("[data-preset=custom]").click()
+    page.locator("#kf-editor").wait_for(state="visible")
+    page.locator("#timeline .marker").first.click()
+    first = page.evaluate("window.__preview.state.keyframes[0]")
+    _drag(page, _stage_point(page, first["x"], first["y"]), _stage_point(page, first["x"] - 0.1, first["y"] + 0.05))
+    moved = page.evaluate("window.__preview.state.keyframes[0]")
+    assert moved["x"] == pytest.approx(first["x"] - 0.1, abs=0.02), (first, moved)
+    page.locator("#timeline .marker").last.click()
+    last = page.evaluate("window.__preview.state.keyframes[window.__preview.state.keyframes.length - 1]")
+    handles = page.evaluate("""() => {
+        const s = window.__preview.state, k = s.keyframes[s.selected];
+        const w = s.image.naturalWidth, h = s.image.naturalHeight;
+        const [ow, oh] = [320, 320], cover = Math.max(ow / w, oh / h), kk = 1 / (cover * k.zoom);
+        const hw = ow / 2 * kk / w, hh = oh / 2 * kk / h;
+        return {corner: [k.x + hw, k.y - hh], centre: [k.x, k.y], hh};
+    }""")
+    corner = handles["corner"]
+    _drag(page, _stage_point(page, *corner), _stage_point(page, corner[0] - 0.05, corner[1] + 0.05))
+    zoomed = page.evaluate("window.__preview.state.keyframes[window.__preview.state.keyframes.length - 1]")
+    assert zoomed["zoom"] > last["zoom"] * 1.1, (last, zoomed)
+    page.get_by_label("Turn (°)").fill("8")
+    page.get_by_label("Turn (°)").press("Tab")
+    page.evaluate("window.__preview.setPlaying(false); window.__preview.seek(1)")
+    page.get_by_role("button", name="Add keyframe here").click()
+    assert page.get_by_label("Then", exact=True).input_value() == "smooth", "a new keyframe glides: no sticky hold"
+    page.get_by_label("Then", exact=True).select_option("hold")
+    # Its marker dragged along the timeline changes its time.
+    marker = page.locator("#timeline .marker.selected")
+    box = marker.bounding_box()
+    timeline = page.locator("#timeline").bounding_box()
+    _drag(page, (box["x"] + box["width"] / 2, box["y"] + 10), (timeline["x"] + 0.6 * timeline["width"], box["y"] + 10))
+    keys = page.evaluate("window.__preview.state.keyframes")
+    assert len(keys) == 3 and keys[1]["ease"] == "hold" and keys[1]["t"] == pytest.approx(1.2, abs=0.1), keys
+    # Undo brings the time back; redo takes it again.
+    page.keyboard.press("Control+z")
+    assert page.evaluate("window.__preview.state.keyframes[1].t") == pytest.approx(1.0, abs=0.02)
+    page.keyboard.press("Control+Shift+z")
+    assert page.evaluate("window.__preview.state.keyframes[1].t") == pytest.approx(1.2, abs=0.1)
+    _wait_for_plan(page)
+    planned = page.evaluate("window.__preview.state.plan.body")
+    times = [0.0, 0.6, 1.1, 1.5, 1.9]
+    previews = {t: _frame_pixels(page, t) for t in times}
+    _shot(page, "3-keyframes-dragged")
+
     page.get_by_role("button", name="Generate video").click()
     card = page.locator("#jobs li").first
     card.wait_for()
-    _shot(page, "3-queued")
-    page.wait_for_selector("#jobs li[data-status=completed] video", timeout=90_000)
-    _shot(page, "4-completed")
-    seen = page.evaluate("window.__progress")
-    assert any(0 < v < 100 for v in seen), f"the bar moved: {seen}"
-    assert seen[-1] == 100 and navigations == [], "completed without a reload"
-    video = card.locator("video")
-    meta = video.evaluate("""v => new Promise(resolve => {
-        const done = () => resolve({duration: v.duration, width: v.videoWidth, height: v.videoHeight});
-        if (v.readyState >= 1) done(); else v.addEventListener('loadedmetadata', done, {once: true});
-    })""")
-    assert meta["width"] == 640 and meta["height"] == 360
-    assert meta["duration"] == pytest.approx(2.0, abs=0.1)
-    from image_to_video.models import Job
-
+    assert page.evaluate("document.activeElement.id") == card.get_attribute("id"), "focus moves to the new job"
+    page.wait_for_selector("#jobs li[data-status=completed] video", timeout=120_000)
+    _shot(page, "4-rendered")
     job = Job.objects.get(pk=card.get_attribute("id").removeprefix("job-"))
-    assert job.focus["x"] == pytest.approx(0.3, abs=0.01) and job.focus["y"] == pytest.approx(0.4, abs=0.01)
-    assert job.framing["requested"] == "point"
-    assert card.get_by_role("link", name="Download").is_visible()
-    assert card.get_by_role("link", name="Asset").get_attribute("href").startswith("/api/assets/")
+    assert job.camera_path == planned["cameraPath"], "the job records exactly the planned path"
+    src = card.locator("video").get_attribute("src")
+    video = page.request.get(src if src.startswith("http") else live_server_asgi + src)
+    path = ARTIFACTS / "dragged-path.mp4"
+    path.write_bytes(video.body())
+    try:
+        frames = decode_frames(path)
+    finally:
+        path.unlink()
+    assert len(frames) == planned["frameCount"] == 60
+    differences = {t: np.abs(previews[t] - _video_pixels(frames[round(t * 30)])).mean() for t in times}
+    print(f"preview vs render, mean grey difference (0-255): {differences}")
+    assert max(differences.values()) < 10, f"preview vs render, mean grey difference: {differences}"
+    crossed = np.abs(previews[0.0] - _video_pixels(frames[round(1.9 * 30)])).mean()
+    assert crossed > 2 * max(differences.values()), "the comparison tells different moments apart"
 
-    # "Auto" draws what it found on the photo once the job has looked.
-    page.get_by_label("Focus").select_option("auto")
-    page.get_by_label("Width").fill("320")
-    page.get_by_label("Height").fill("180")
-    page.get_by_role("button", name="Generate video").click()
-    page.locator("#subject-box").wait_for(state="visible", timeout=90_000)
-    assert "face found" in page.locator("#subject-label").inner_text()
-    page.wait_for_selector("#jobs li:first-child[data-status=completed] video", timeout=90_000)
-    _shot(page, "4b-auto-focus-face")
 
+def _library(owner, count, s3):
+    """``count`` assets of the owner's client with real posters in storage (no render needed)."""
+    from django.core.files.base import ContentFile
+    from PIL import Image
+
+    from assets.models import Asset, Tag
+    from assets.storage import files_storage
+
+    buf = io.BytesIO()
+    Image.new("RGB", (160, 90), (40, 120, 200)).save(buf, "JPEG")
+    made = []
+    tag, _ = Tag.objects.get_or_create(name="image-to-video")
+    for i in range(count):
+        key = f"clients/{owner.client.pk}/videos/{uuid.uuid4()}"
+        files_storage.save(f"{key}.mp4", ContentFile(b"not played in this test"))
+        files_storage.save(f"{key}.poster.jpg", ContentFile(buf.getvalue()))
+        asset = Asset.objects.create(
+            client=owner.client,
+            user=owner.user,
+            file=f"{key}.mp4",
+            poster=f"{key}.poster.jpg",
+            name=f"Clip {i:02d}",
+            content_type="video/mp4",
+            size=10,
+            width=160,
+            height=90,
+            duration=1,
+            fps=30,
+            metadata={"sourceName": f"holiday-{i:02d}.jpg"},
+        )
+        asset.tags.add(tag)
+        made.append(asset)
+        time.sleep(0.002)  # distinct created_at for ordering
+    return made
+
+
+def test_the_library_shows_posters_pages_through_everything_and_finds_file_names(live_server_asgi, browser, people, s3):
+    owner, other = people
+    _library(owner, 23, s3)
+    page = _login(browser, live_server_asgi, owner.user.username)
     page.get_by_role("tab", name="Library").click()
-    page.get_by_label("Tag").fill("image-to-video")
-    page.get_by_role("button", name="Filter").click()
-    page.wait_for_selector("#assets li")
-    assert page.locator("#assets li").count() == 2
-    poster = page.locator("#assets li video").first.get_attribute("poster")
-    assert poster and ".poster.jpg" in poster, "the library shows posters"
-    assert "image-to-video" in page.locator("#assets li").first.inner_text()
+    page.wait_for_selector("#library-count:text('Showing 20 of 23 assets')")
+    page.wait_for_function(
+        "[...document.querySelectorAll('#assets img.poster')].every(i => i.complete && i.naturalWidth === 160)"
+    )
+    assert page.locator("#assets img.poster").count() == 20, "every card shows its poster"
     _shot(page, "5-library")
-
-    # A member of another client sees none of it.
-    stranger = _login(browser, base, other.user.username, width=390)
-    assert stranger.locator("#jobs li").count() == 0
+    page.get_by_role("button", name="Show more").click()
+    page.wait_for_function("document.querySelectorAll('#assets li').length === 23")
+    assert page.locator("#library-count").inner_text() == "23 assets"
+    assert page.locator("#assets li").count() == 23 and page.locator("#more").is_hidden()
+    page.get_by_label("Search").fill("holiday-07")
+    page.get_by_role("button", name="Filter").click()
+    page.wait_for_function("document.getElementById('library-count').textContent === '1 asset'")
+    assert page.locator("#assets li").inner_text().count("Clip 07") == 1
+    assert page.get_by_role("button", name="image-to-video").get_attribute("aria-pressed") == "true"
+    # Another client's member sees none of it.
+    stranger = _login(browser, live_server_asgi, other.user.username, width=390)
     stranger.get_by_role("tab", name="Library").click()
     stranger.wait_for_selector("#library-count:text('0 assets')")
-    _shot(stranger, "6-other-client-phone")
 
-    # A bad size shows the API's message next to the field.
-    page.get_by_role("tab", name="Create").click()
+
+def _real_video_asset(owner):
+    """A short real MP4 filed as an asset of the owner's client, made by the engine directly."""
+    from django.core.files.base import ContentFile
+
+    from assets.models import Asset, Tag
+    from assets.storage import files_storage
+    from image_to_video.engine import MotionParams, render_video
+    from tests.conftest import photo_bytes
+
+    out = ARTIFACTS / f"{uuid.uuid4()}.mp4"
+    render_video(photo_bytes(), out, MotionParams(width=160, height=96, duration=1))
+    key = f"clients/{owner.client.pk}/videos/{uuid.uuid4()}.mp4"
+    files_storage.save(key, ContentFile(out.read_bytes()))
+    out.unlink()
+    asset = Asset.objects.create(
+        client=owner.client,
+        user=owner.user,
+        file=key,
+        name="Shared clip",
+        content_type="video/mp4",
+        size=1,
+        width=160,
+        height=96,
+        duration=1,
+        fps=30,
+    )
+    asset.tags.add(Tag.objects.get_or_create(name="image-to-video")[0])
+    return asset
+
+
+def test_a_share_link_plays_without_an_account_until_it_is_revoked(live_server_asgi, browser, people, s3):
+    import requests
+
+    owner, _ = people
+    asset = _real_video_asset(owner)
+    page = _login(browser, live_server_asgi, owner.user.username)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.get_by_role("tab", name="Library").click()
+    page.wait_for_selector("#assets li")
+    page.get_by_role("button", name="Copy share link").click()
+    link = page.get_by_test_id("share-url").input_value()
+    assert page.evaluate("navigator.clipboard.readText()") == link, "the link is on the clipboard"
+    _shot(page, "6-share-link")
+    stranger = browser.new_context(viewport={"width": 390, "height": 800}).new_page()  # no login, no cookies
+    stranger.goto(link)
+    size = stranger.get_by_test_id("shared-video").evaluate("""v => new Promise(resolve => {
+        const done = () => resolve([v.videoWidth, v.videoHeight, v.duration]);
+        if (v.readyState >= 1) done(); else v.addEventListener('loadedmetadata', done, {once: true});
+    })""")
+    assert size[:2] == [160, 96] and size[2] == pytest.approx(1.0, abs=0.1), size
+    _shot(stranger, "7-shared-page-phone")
+    page.get_by_role("button", name="Stop sharing").click()
+    page.wait_for_selector("[data-testid=share-url]", state="detached")
+    assert stranger.goto(link).status == 404, "revoked"
+    # A link made to last one second stops by itself.
+    short = owner.api.post(f"/api/assets/{asset.pk}/share", {"expiresIn": 1}, format="json").json()["url"]
+    short = live_server_asgi + "/" + short.split("/", 3)[3]
+    eventually(lambda: requests.get(short, timeout=5).status_code == 410, 5, "the link expires")
+
+
+def test_the_whole_flow_by_keyboard_and_no_serious_accessibility_problem(live_server_asgi, browser, people, s3):
+    from axe_playwright_python.sync_playwright import Axe
+
+    owner, _ = people
+    page = _login(browser, live_server_asgi, owner.user.username)
+    # Choose the photo from the keyboard: Tab to the file control, Enter opens the chooser.
+    for _ in range(12):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "sourceImage":
+            break
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Enter")
+    chooser.value.set_files(str(ASTRONAUT))
+    _wait_for_plan(page)
+    # The moves are a radio group: arrows pick "Zoom out" from "Zoom in".
+    page.locator("input[name=preset]:checked").focus()
+    page.keyboard.press("ArrowRight")
+    assert page.evaluate("document.querySelector('input[name=preset]:checked').value") == "zoom-out"
+    page.get_by_label("Width").fill("320")
+    page.get_by_label("Height").fill("320")
+    results = {}
+    results["create"] = Axe().run(page)
+    page.locator("[data-preset=custom] input").focus()
+    page.keyboard.press("Space")
+    page.locator("#kf-editor").wait_for(state="visible")
+    # The editor by keys: focus the photo, move the selected frame with arrows, zoom with +.
+    page.locator("#timeline .marker").first.focus()
+    page.keyboard.press("Enter")
+    before = page.evaluate("window.__preview.state.keyframes[0]")
+    page.locator("#stage-canvas").focus()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("+")
+    after = page.evaluate("window.__preview.state.keyframes[0]")
+    assert after["x"] == pytest.approx(before["x"] + 0.01, abs=1e-3) and after["zoom"] > before["zoom"]
+    results["editor"] = Axe().run(page)
+    page.locator("#submit").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#jobs li")
+    assert page.evaluate("document.activeElement.closest('#jobs') !== null"), "focus lands on the new job"
+    page.wait_for_selector("#jobs li[data-status=completed] video", timeout=120_000)
+    assert "ready" in page.locator("#announce").inner_text(), "the end is announced to screen readers"
+    page.get_by_role("tab", name="Create").focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_selector("#assets li")
+    results["library"] = Axe().run(page)
+    _shot(page, "8-keyboard-flow-library")
+    serious = {
+        name: [
+            (v["id"], v["impact"], len(v["nodes"]))
+            for v in result.response["violations"]
+            if v["impact"] in ("serious", "critical")
+        ]
+        for name, result in results.items()
+    }
+    assert serious == {"create": [], "editor": [], "library": []}, serious
+
+
+def test_settings_survive_a_reload_and_a_bad_size_is_explained(live_server_asgi, browser, people, s3):
+    owner, _ = people
+    page = _login(browser, live_server_asgi, owner.user.username)
+    page.locator("[data-preset=pan-left]").click()
+    page.get_by_label("Strength").evaluate("r => { r.value = '80'; r.dispatchEvent(new Event('input')); }")
+    assert "travels 24% of the frame" in page.locator("#strength-value").inner_text(), "strength in plain words"
+    page.get_by_label("Length (s)").fill("4")
+    page.get_by_label("Length (s)").press("Tab")
+    page.get_by_label("9:16").check()
+    page.reload()
+    page.wait_for_selector("#live:text('live')")
+    assert page.evaluate("document.querySelector('input[name=preset]:checked').value") == "pan-left"
+    assert page.get_by_label("Strength").input_value() == "80" and page.get_by_label("Length (s)").input_value() == "4"
+    assert page.get_by_label("9:16").is_checked() and page.get_by_role("button", name="Generate 1 video").is_visible()
+    page.get_by_label("9:16").uncheck()
+    _choose_photo(page)
+    page.get_by_label("Shape").select_option("custom")
     page.get_by_label("Width").fill("641")
     page.get_by_role("button", name="Generate video").click()
     error = page.locator("#error-width")
     error.wait_for(state="visible")
-    assert "even" in error.inner_text()
+    assert "even number" in error.inner_text() and "640 or 642" in error.inner_text()
     assert page.get_by_label("Width").get_attribute("aria-invalid") == "true"
-    _shot(page, "7-bad-size")
+    # A tiny photo is flagged before anything is sent.
+    tiny = ARTIFACTS / "tiny.png"
+    from PIL import Image
+
+    Image.new("RGB", (64, 64), (90, 90, 90)).save(tiny)
+    page.get_by_label("Width").fill("1080")
+    page.set_input_files("#sourceImage", str(tiny))
+    page.wait_for_selector("#photo-warning:text('will look soft')")
+    _shot(page, "9-warnings")
