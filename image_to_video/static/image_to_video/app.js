@@ -343,7 +343,9 @@ function handlePoints(frame) {
   const [, topRight] = corners(frame);
   const c = Math.cos(frame.a);
   const s = Math.sin(frame.a);
-  const lift = frame.hh + Math.max(frame.hh * 0.25, 24 / stageScale());
+  let lift = frame.hh + Math.max(frame.hh * 0.25, 24 / stageScale());
+  // Above the frame, or below it when above would be off the photo (a frame at the top edge).
+  if (frame.cy - lift * c < 12 / stageScale()) lift = -lift;
   return {zoom: topRight, turn: [frame.cx + -lift * s, frame.cy - lift * c]};
 }
 
@@ -707,8 +709,9 @@ function dragMarker(event, index) {
   event.preventDefault();
   selectKeyframe(index);
   const timeline = $("timeline").getBoundingClientRect();
-  pushUndo();
+  let moved = false;
   const move = (e) => {
+    if (!moved) { pushUndo(); moved = true; }  // a plain click selects; only a drag is an edit
     const t = clamp(((e.clientX - timeline.left) / timeline.width) * duration(), 0, duration());
     state.keyframes[state.selected].t = round(t, 2);
     sortKeyframes();
@@ -719,7 +722,7 @@ function dragMarker(event, index) {
     window.removeEventListener("pointermove", move);
     window.removeEventListener("pointerup", up);
     $("timeline").querySelector(`[data-keyframe="${state.selected}"]`)?.focus();
-    edited();
+    if (moved) edited();
   };
   window.addEventListener("pointermove", move);
   window.addEventListener("pointerup", up);
@@ -782,8 +785,7 @@ function stagePointerDown(event) {
   event.preventDefault();
   $("stage-canvas").setPointerCapture(event.pointerId);
   if (Math.abs(key.t - state.time) > 1e-6) { setPlaying(false); seek(key.t); }
-  pushUndo();
-  dragging = {kind, start: [px, py], key: {...key}, frame};
+  dragging = {kind, start: [px, py], key: {...key}, frame, moved: false};
 }
 
 function stagePointerMove(event) {
@@ -795,6 +797,7 @@ function stagePointerMove(event) {
   const {naturalWidth: w, naturalHeight: h} = state.image;
   const key = state.keyframes[state.selected];
   const {frame, start} = dragging;
+  if (!dragging.moved) { pushUndo(); dragging.moved = true; }  // a click selects; only a drag is an edit
   if (dragging.kind === "move") {
     key.x = round(clamp(dragging.key.x + (px - start[0]) / w, 0, 1));
     key.y = round(clamp(dragging.key.y + (py - start[1]) / h, 0, 1));
@@ -813,8 +816,9 @@ function stagePointerMove(event) {
 
 function stagePointerUp() {
   if (!dragging) return;
+  const {moved} = dragging;
   dragging = null;
-  edited();
+  if (moved) edited();
 }
 
 function cursorAt(event) {
