@@ -343,12 +343,15 @@ def test_the_whole_flow_by_keyboard_and_no_serious_accessibility_problem(live_se
     owner, _ = people
     page = _login(browser, live_server_asgi, owner.user.username)
     # Choose the photo from the keyboard: Tab to the file control, Enter opens the chooser.
-    for _ in range(12):
+    visited = []
+    for _ in range(15):
         page.keyboard.press("Tab")
-        if page.evaluate("document.activeElement.id") == "sourceImage":
+        visited.append(page.evaluate("document.activeElement.id || document.activeElement.tagName"))
+        if visited[-1] == "sourceImage":
             break
+    assert visited[-1] == "sourceImage", f"the file control is reached by Tab: {visited}"
     with page.expect_file_chooser() as chooser:
-        page.keyboard.press("Enter")
+        page.keyboard.press("Space")
     chooser.value.set_files(str(ASTRONAUT))
     _wait_for_plan(page)
     # The moves are a radio group: arrows pick "Zoom out" from "Zoom in".
