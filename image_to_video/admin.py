@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from assets.storage import presigned_url
 from assets.users import user_search_fields
 
 from . import services
@@ -163,7 +164,29 @@ class JobAdmin(admin.ModelAdmin):
         source = path(
             "<uuid:job_id>/source/", self.admin_site.admin_view(self.source_view), name="image_to_video_job_source"
         )
-        return [source, *super().get_urls()]
+        video = path(
+            "<uuid:job_id>/video/", self.admin_site.admin_view(self.video_view), name="image_to_video_job_video"
+        )
+        return [source, video, *super().get_urls()]
+
+    def get_readonly_fields(self, request, obj=None):
+        """Everything: a job changes only through its lifecycle (the actions above), never by editing its row
+        (a lease or an attempt count typed in by hand would confuse the workers)."""
+        shown = [f.name for f in Job._meta.get_fields() if f.concrete and f.name not in self.exclude]
+        return list(dict.fromkeys([*self.readonly_fields, *shown]))
+
+    def video_view(self, request, job_id):
+        """The job's video, for the job's page, to staff who may view jobs whatever client they belong to
+        (the asset's own route is for the client's members)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        job = get_object_or_404(Job.objects.select_related("asset"), pk=job_id)
+        if job.asset is None or not job.asset.file:
+            raise Http404
+        try:
+            return FileResponse(job.asset.file.open("rb"), content_type=job.asset.content_type or None)
+        except FileNotFoundError:
+            raise Http404 from None
 
     def source_view(self, request, job_id):
         """The job's source image, for the job's page: staff who may view jobs only."""
@@ -209,9 +232,12 @@ class JobAdmin(admin.ModelAdmin):
         asset = job.asset
         if asset is None:
             return "-"
+        src = presigned_url(asset.file.name or "", asset.file.storage) or reverse(
+            f"{self.admin_site.name}:image_to_video_job_video", args=[job.pk]
+        )
         if asset.content_type == "image/gif":
-            return format_html('<img src="{}" style="max-width:480px" alt="generated gif">', asset.file_url())
-        return format_html('<video src="{}" controls style="max-width:480px"></video>', asset.file_url())
+            return format_html('<img src="{}" style="max-width:480px" alt="generated gif">', src)
+        return format_html('<video src="{}" controls style="max-width:480px"></video>', src)
 
     @admin.display(description="asset")
     def asset_link(self, job):

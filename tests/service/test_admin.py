@@ -171,3 +171,36 @@ def test_staff_without_view_permission_cannot_open_source_images(db, tenant):
     browser = Client()
     browser.force_login(user)
     assert browser.get(f"/admin/image_to_video/job/{job.pk}/source/").status_code == 403
+
+
+def test_internal_fields_are_read_only(staff, tenant):
+    job = make_job(tenant)
+    html = staff.get(f"/admin/image_to_video/job/{job.pk}/change/").content.decode()
+    for name in ("attempts", "lease_expires_at", "video_name", "source_name", "progress"):
+        assert f'name="{name}"' not in html, f"{name} is editable"
+    staff.post(f"/admin/image_to_video/job/{job.pk}/change/", {"attempts": "7", "lease_expires_at_0": "2030-01-01"})
+    job.refresh_from_db()
+    assert job.attempts == 0 and job.lease_expires_at is None
+
+
+def test_the_video_plays_for_staff_outside_the_client_in_local_files_mode(local_files, staff, viewer, tenant):
+    from django.core.files.base import ContentFile
+    from django.test import Client
+
+    from assets.storage import files_storage
+
+    name = files_storage.save(f"videos/{tenant.client.pk}/clip.mp4", ContentFile(b"video bytes"))
+    job = make_job(tenant, status=JobStatus.COMPLETED)
+    job.asset = Asset.objects.create(
+        client=tenant.client, user=tenant.user, file=name, name="Vid", content_type="video/mp4", size=11
+    )
+    job.save(update_fields=["asset"])
+    html = staff.get(f"/admin/image_to_video/job/{job.pk}/change/").content.decode()
+    src = re.search(r'<video src="([^"]+)"', html).group(1)
+    assert src == f"/admin/image_to_video/job/{job.pk}/video/", "not the members-only asset route"
+    played = staff.get(src)
+    assert played.status_code == 200 and b"".join(played.streaming_content) == b"video bytes"
+    assert viewer.get(src).status_code == 200, "view permission is enough"
+    bare = Client()
+    bare.force_login(get_user_model().objects.create_user("bare", password="pw", is_staff=True))
+    assert bare.get(src).status_code == 403

@@ -8,7 +8,6 @@ import io
 import logging
 from urllib.parse import parse_qs, urlparse
 
-import pytest
 from celery import current_app
 from django.core.files.base import ContentFile
 from PIL import Image
@@ -74,16 +73,6 @@ def test_the_hosts_rest_framework_defaults_change_nothing_in_the_apps(settings, 
 
 def host_handler(exc, context):  # a host's exception handler the apps must not use
     raise AssertionError("the host's exception handler was used")
-
-
-@pytest.fixture
-def local_files(settings, tmp_path):
-    """The apps' private local files (no STORAGES["image_to_video"]), as in a host without S3."""
-    settings.STORAGES = {k: v for k, v in settings.STORAGES.items() if k != "image_to_video"}
-    settings.IMAGE_TO_VIDEO = {**settings.IMAGE_TO_VIDEO, "FILES_ROOT": tmp_path / "files"}
-    settings.MEDIA_ROOT = tmp_path / "media"
-    yield tmp_path
-    settings.STORAGES = {**settings.STORAGES}  # the lazy storage is rebuilt for the next test
 
 
 def _poster() -> bytes:
