@@ -15,7 +15,7 @@ from channels.layers import get_channel_layer
 from django.db import connections
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -31,7 +31,14 @@ from .engine import EngineError, plan_video
 from .models import FINAL_STATUSES, Job, JobStatus
 from .outputs import BatchOut, DeliveryOut, JobOut, PlanOut, SecretOut
 from .policies import AppApiPolicy
-from .serializers import GenerateRequest, VariantsRequest, WsTicketOut, WsTicketRequest
+from .serializers import (
+    GENERATE_EXAMPLE,
+    GenerateRequest,
+    GenerateUpload,
+    VariantsRequest,
+    WsTicketOut,
+    WsTicketRequest,
+)
 from .throttles import GenerateRateThrottle, PlanRateThrottle
 from .tickets import TICKET_SECONDS, ticket_issue
 
@@ -39,6 +46,9 @@ log = logging.getLogger(__name__)
 
 
 IDEMPOTENCY_KEY_MAX = 255
+GENERATE_REQUEST_EXAMPLE = OpenApiExample(
+    "A 2 s zoom of a small photo", value=GENERATE_EXAMPLE, request_only=True, media_type="application/json"
+)
 
 
 def _idempotency_key(request: HttpRequest, limit: int) -> str:
@@ -81,9 +91,10 @@ class JobViewSet(AppApiPolicy, mixins.RetrieveModelMixin, viewsets.GenericViewSe
         return [GenerateRateThrottle()] if self.action in ("generate", "variants") else super().get_throttles()
 
     @extend_schema(
-        request=GenerateRequest,
+        request={"application/json": GenerateRequest, "multipart/form-data": GenerateUpload},
         responses={202: JobOut, 200: JobOut, 429: OpenApiTypes.OBJECT, 503: OpenApiTypes.OBJECT},
         parameters=[IDEMPOTENCY_HEADER],
+        examples=[GENERATE_REQUEST_EXAMPLE],
         summary="Queue a video generation job",
     )
     def generate(self, request):
@@ -160,8 +171,9 @@ class PlanView(AppApiPolicy, APIView):
     throttle_classes = [PlanRateThrottle]
 
     @extend_schema(
-        request={"application/json": GenerateRequest, "multipart/form-data": GenerateRequest},
+        request={"application/json": GenerateRequest, "multipart/form-data": GenerateUpload},
         responses={200: PlanOut, 429: OpenApiTypes.OBJECT},
+        examples=[GENERATE_REQUEST_EXAMPLE],
         summary="Preview a job: its framing and camera path, making nothing",
     )
     def post(self, request):

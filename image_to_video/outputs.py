@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
@@ -54,7 +53,7 @@ class JobOut(serializers.Serializer):
     error = serializers.SerializerMethodField()
     createdAt = serializers.DateTimeField(source="created_at", read_only=True)
     updatedAt = serializers.DateTimeField(source="updated_at", read_only=True)
-    completedAt = serializers.DateTimeField(source="completed_at", read_only=True)
+    completedAt = serializers.DateTimeField(source="completed_at", read_only=True, allow_null=True)
     assetId = serializers.SerializerMethodField()
     videoUrl = serializers.SerializerMethodField()
     framing = serializers.SerializerMethodField()
@@ -102,11 +101,11 @@ class JobOut(serializers.Serializer):
             return None
         return {"code": job.error_code or "error", "message": job.error_message}
 
-    @extend_schema_field(OpenApiTypes.UUID)
+    @extend_schema_field({"type": "string", "format": "uuid", "nullable": True})
     def get_assetId(self, job: Job) -> str | None:
         return str(job.asset_id) if job.asset_id else None
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field({"type": "string", "nullable": True, "description": "presigned on S3, else a path here"})
     def get_videoUrl(self, job: Job) -> str | None:
         return job.asset.file_url() if job.asset else None
 

@@ -177,3 +177,14 @@ def test_readyz_is_cached_and_writes_only_for_operators(db, client, settings, s3
     for _ in range(3):
         client.get("/readyz")
     assert len(bucket_keys(s3, "readyz/")) == before == 0, "an anonymous probe writes nothing"
+
+
+def test_the_docs_offer_a_file_upload_and_a_request_that_works(tenant, s3):
+    schema = tenant.api.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    for route in ("/api/image-to-video/generate", "/api/image-to-video/plan"):
+        content = schema["paths"][route]["post"]["requestBody"]["content"]
+        upload = content["multipart/form-data"]["schema"]["$ref"].rsplit("/", 1)[1]
+        assert schema["components"]["schemas"][upload]["properties"]["sourceImage"]["format"] == "binary", route
+        example = next(iter(content["application/json"]["examples"].values()))["value"]
+        answer = tenant.api.post(route, example, format="json")
+        assert answer.status_code in (200, 202), (route, answer.content)
