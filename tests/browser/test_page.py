@@ -429,3 +429,46 @@ def test_settings_survive_a_reload_and_a_bad_size_is_explained(live_server_asgi,
     page.set_input_files("#sourceImage", str(tiny))
     page.wait_for_selector("#photo-warning:text('will look soft')")
     _shot(page, "9-warnings")
+
+
+def test_paste_a_photo_make_a_batch_of_shapes_cancel_it_and_reuse_its_settings(live_server_asgi, browser, people, s3):
+    from image_to_video.models import Job
+
+    owner, _ = people
+    page = _login(browser, live_server_asgi, owner.user.username)
+    # Paste: the page takes an image from the clipboard event, as Ctrl+V delivers it.
+    page.evaluate(
+        """async (bytes) => {
+        const file = new File([new Uint8Array(bytes)], 'clipboard.png', {type: 'image/png'});
+        const data = new DataTransfer();
+        data.items.add(file);
+        document.dispatchEvent(new ClipboardEvent('paste', {clipboardData: data, bubbles: true}));
+    }""",
+        list(ASTRONAUT.read_bytes()),
+    )
+    _wait_for_plan(page)
+    page.locator("[data-preset=pan-right]").click()
+    page.get_by_label("Length (s)").fill("4")
+    page.get_by_label("Length (s)").press("Tab")
+    page.get_by_label("16:9").check()
+    page.get_by_label("9:16").check()
+    page.get_by_role("button", name="Generate 2 videos").click()
+    page.wait_for_function("document.querySelectorAll('#jobs li').length === 2")
+    jobs = list(Job.objects.order_by("created_at"))
+    assert len(jobs) == 2 and jobs[0].batch_id and jobs[0].batch_id == jobs[1].batch_id
+    assert sorted((j.width, j.height) for j in jobs) == [(1080, 1920), (1920, 1080)]
+    assert {j.motion_type for j in jobs} == {"pan"} and {j.duration for j in jobs} == {4.0}
+    for card in page.locator("#jobs li").all():
+        if card.get_by_role("button", name="Cancel").count():
+            card.get_by_role("button", name="Cancel").click()
+    page.wait_for_function(
+        "[...document.querySelectorAll('#jobs li')].every(li => ['canceled', 'completed'].includes(li.dataset.status))",
+        timeout=60_000,
+    )
+    # "Use these settings again" puts a job's move, length and size back in the form.
+    page.locator("[data-preset=zoom-out]").click()
+    page.get_by_label("Length (s)").fill("2")
+    page.locator("#jobs li").first.get_by_role("button", name="Use these settings again").click()
+    assert page.evaluate("document.querySelector('input[name=preset]:checked').value") == "pan-right"
+    assert page.get_by_label("Length (s)").input_value() == "4"
+    assert {page.get_by_label("Width").input_value(), page.get_by_label("Height").input_value()} == {"1920", "1080"}
