@@ -38,7 +38,7 @@ from .services.videos import remake_video
 log = logging.getLogger(__name__)
 GENERATED_TAGS = ("generated", "image-to-video")
 GENERATED_CATEGORIES = ("videos", "generated")
-CONTENT_TYPES = {"mp4": "video/mp4", "mov": "video/quicktime", "gif": "image/gif"}
+CONTENT_TYPES = {"mp4": "video/mp4", "mov": "video/quicktime", "gif": "image/gif", "webm": "video/webm"}
 
 __all__ = ["AssetStoreError", "asset_create_from_job", "asset_origin", "assets_reconcile"]
 

@@ -65,6 +65,9 @@ class Job(models.Model):
     motion_strength = models.PositiveSmallIntegerField()
     duration = models.FloatField()
     output_format = models.CharField(max_length=10)
+    video_codec = models.CharField(max_length=10, blank=True, default="", help_text="mp4/mov: h264, hevc or av1.")
+    loop = models.BooleanField(default=False, help_text="The path returns to its start: a seamless loop.")
+    motion_blur = models.FloatField(default=0.0, help_text="The shutter, as a fraction of the frame interval.")
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
     prompt_text = models.TextField(blank=True, default="")
@@ -171,6 +174,9 @@ class Job(models.Model):
             "height": self.height,
             "focus": self.focus,
             "keyframes": self.keyframes,
+            "loop": self.loop,
+            "videoCodec": self.video_codec or None,
+            "motionBlur": self.motion_blur,
         }
 
     def motion_params(self) -> MotionParams:
@@ -185,6 +191,9 @@ class Job(models.Model):
             height=self.height,
             output_format=self.output_format,
             focus=(focus["x"], focus["y"]) if isinstance(focus, dict) else focus,
+            loop=self.loop,
+            video_codec=self.video_codec or None,
+            motion_blur=self.motion_blur,
             keyframes=tuple(Keyframe.from_dict(k) for k in self.keyframes) if self.keyframes else None,
         ).validate()
 

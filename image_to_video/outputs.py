@@ -18,6 +18,13 @@ class JobParamsOut(serializers.Serializer):
     height = serializers.IntegerField()
     focus = serializers.JSONField(help_text='"auto", "center" or {"x", "y"}, as requested')
     keyframes = serializers.JSONField(allow_null=True, help_text="the keyframes as requested, or null")
+    loop = serializers.BooleanField()
+    videoCodec = serializers.SerializerMethodField()
+    motionBlur = serializers.FloatField(source="motion_blur")
+
+    @extend_schema_field({"type": "string", "nullable": True, "enum": ["h264", "hevc", "av1", None]})
+    def get_videoCodec(self, job) -> str | None:
+        return job.video_codec or None
 
 
 class FramingOut(serializers.Serializer):

@@ -18,6 +18,7 @@ from .engine import (
     DIRECTIONS,
     MOTION_TYPES,
     OUTPUT_FORMATS,
+    VIDEO_CODECS,
     InvalidParameter,
     Keyframe,
     MotionParams,
@@ -103,6 +104,17 @@ class GenerateRequest(serializers.Serializer):
     outputFormat = serializers.ChoiceField(choices=OUTPUT_FORMATS, default="mp4")
     width = serializers.IntegerField(min_value=64, max_value=1920, default=1080)
     height = serializers.IntegerField(min_value=64, max_value=1920, default=1080)
+    loop = serializers.BooleanField(default=False, help_text="The last frame leads seamlessly into the first.")
+    videoCodec = serializers.ChoiceField(
+        choices=VIDEO_CODECS,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="mp4 and mov: h264 (default), hevc (tagged hvc1), av1 (mp4 only); webm is VP9",
+    )
+    motionBlur = serializers.FloatField(
+        min_value=0, max_value=1, default=0, help_text="The shutter as a fraction of the frame interval (0: none)"
+    )
     clientId = serializers.CharField(required=False, allow_null=True, max_length=64, help_text="the client's key")
     provider = serializers.ChoiceField(choices=PROVIDER_NAMES, required=False, allow_null=True, default=None)
     promptText = serializers.CharField(required=False, allow_blank=True, max_length=1000, default="")
@@ -187,6 +199,9 @@ class GenerateRequest(serializers.Serializer):
                 height=attrs["height"],
                 output_format=attrs["outputFormat"],
                 focus=attrs.get("focus", "auto"),
+                loop=attrs["loop"],
+                video_codec=attrs.get("videoCodec"),
+                motion_blur=float(attrs["motionBlur"]),
                 keyframes=tuple(Keyframe(**k) for k in attrs["keyframes"])
                 if attrs.get("keyframes") is not None
                 else None,

@@ -13,7 +13,15 @@ video to a size and format).
 
 from .camera import EASES, Keyframe
 from .errors import EngineError, InvalidImage, InvalidParameter, RenderCanceled
-from .params import DEFAULT_DIRECTION, DIRECTIONS, FOCUS_WORDS, MOTION_TYPES, OUTPUT_FORMATS, MotionParams
+from .params import (
+    DEFAULT_DIRECTION,
+    DIRECTIONS,
+    FOCUS_WORDS,
+    MOTION_TYPES,
+    OUTPUT_FORMATS,
+    VIDEO_CODECS,
+    MotionParams,
+)
 from .pipeline import RenderResult, VideoPlan, plan_video, render_video
 from .source import DECODE_BUDGET, ImageInfo, load_image, probe_image
 
@@ -24,6 +32,7 @@ __all__ = [
     "DIRECTIONS",
     "MOTION_TYPES",
     "OUTPUT_FORMATS",
+    "VIDEO_CODECS",
     "FOCUS_WORDS",
     "EngineError",
     "ImageInfo",

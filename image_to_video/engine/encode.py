@@ -1,4 +1,4 @@
-"""Encoders: H.264 in MP4 or QuickTime, and looping GIF with one palette.
+"""Encoders: H.264, HEVC or AV1 in MP4 or QuickTime, VP9 in WebM, and looping GIF with one palette.
 
 Each encoder writes to a temporary file beside the target and renames it on
 success, so a failed or canceled render never leaves a half-written video.
@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from fractions import Fraction
 from types import TracebackType
 from typing import Any
@@ -16,7 +18,7 @@ import av
 import numpy as np
 from PIL import Image
 
-CONTENT_TYPES = {"mp4": "video/mp4", "mov": "video/quicktime", "gif": "image/gif"}
+CONTENT_TYPES = {"mp4": "video/mp4", "mov": "video/quicktime", "gif": "image/gif", "webm": "video/webm"}
 
 
 class _Encoder:
@@ -91,14 +93,54 @@ class _Encoder:
             self.abort()
 
 
-class H264Encoder(_Encoder):
-    """libx264, yuv420p, BT.601 limited range (what OpenCV's I420 produces)."""
+@dataclass(frozen=True)
+class Codec:
+    """One video codec: its FFmpeg encoder, its quality options, and the tag players expect."""
+
+    encoder: str
+    options: Callable[[int, str], dict[str, str]]  # (the x264-scale CRF, the x264 preset) -> encoder options
+    tag: str | None = None
+
+
+# Quality: each codec's CRF is the x264 CRF moved by an offset measured for parity with libx264 at CRF 20
+# (the same PSNR against the rendered frames on a 1080p pan; bench/codecs.py, docs/PERFORMANCE.md).
+HEVC_CRF_OFFSET, AV1_CRF_OFFSET, VP9_CRF_OFFSET = 3, 12, 13
+CODECS = {
+    "h264": Codec("libx264", lambda crf, preset: {"crf": str(crf), "preset": preset}),
+    # hvc1 (parameter sets in the sample entry) is the tag Apple's players require; FFmpeg's default is hev1.
+    "hevc": Codec(
+        "libx265",
+        lambda crf, preset: {
+            "crf": str(min(51, crf + HEVC_CRF_OFFSET)),
+            "preset": preset,
+            "x265-params": "log-level=error",
+        },
+        tag="hvc1",
+    ),
+    "av1": Codec("libsvtav1", lambda crf, preset: {"crf": str(min(63, crf + AV1_CRF_OFFSET)), "preset": "10"}),
+    "vp9": Codec(
+        "libvpx-vp9",
+        lambda crf, preset: {
+            "crf": str(min(63, crf + VP9_CRF_OFFSET)),
+            "b": "0",  # constant quality, no bitrate target
+            "deadline": "good",
+            "cpu-used": "5",
+            "row-mt": "1",
+        },
+    ),
+}
+CONTAINERS = {"mp4": "mp4", "mov": "mov", "webm": "webm"}
+
+
+class YuvEncoder(_Encoder):
+    """H.264, HEVC, AV1 or VP9 in 4:2:0 (``yuv420p``), BT.601 limited range (what OpenCV's I420 produces)."""
 
     def __init__(
         self,
         path: str | os.PathLike[str],
         *,
         container_format: str,
+        codec: str,
         width: int,
         height: int,
         fps: int,
@@ -106,11 +148,17 @@ class H264Encoder(_Encoder):
         preset: str,
         threads: int = 0,
     ) -> None:
+        spec = CODECS[codec]
+        if codec == "av1":
+            os.environ.setdefault("SVT_LOG", "1")  # SVT-AV1 prints its banner to stderr unless told errors only
         # +faststart moves the index to the front so a browser plays while downloading.
-        super().__init__(path, container_format, {"movflags": "+faststart"})
-        stream = self.container.add_stream("libx264", rate=Fraction(fps, 1))
+        options = {"movflags": "+faststart"} if container_format in ("mp4", "mov") else {}
+        super().__init__(path, CONTAINERS[container_format], options)
+        stream: Any = self.container.add_stream(spec.encoder, rate=Fraction(fps, 1))  # a VideoStream
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        stream.options = {"crf": str(crf), "preset": preset}
+        stream.options = spec.options(crf, preset)
+        if spec.tag:
+            stream.codec_tag = spec.tag
         ctx = stream.codec_context
         ctx.thread_count = threads  # 0: one per core
         # PyAV defaults to SLICE, which libavcodec maps to x264's slower sliced threads;
@@ -179,15 +227,17 @@ def open_encoder(
     preset: str,
     palette_source: np.ndarray[Any, np.dtype[np.uint8]] | None = None,
     threads: int = 0,
+    video_codec: str | None = None,
 ) -> _Encoder:
-    """The encoder for ``output_format`` (``mp4``, ``mov`` or ``gif``)."""
+    """The encoder for ``output_format`` (``mp4``, ``mov``, ``webm`` or ``gif``); ``video_codec`` for mp4/mov."""
     if output_format == "gif":
         if palette_source is None:
             raise ValueError("a GIF needs a palette source image")
         return GifEncoder(path, width=width, height=height, fps=fps, palette_source=palette_source)
-    return H264Encoder(
+    return YuvEncoder(
         path,
         container_format=output_format,
+        codec="vp9" if output_format == "webm" else video_codec or "h264",
         width=width,
         height=height,
         fps=fps,

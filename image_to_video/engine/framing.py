@@ -106,6 +106,35 @@ def _frame_times(params: MotionParams) -> np.ndarray:
 
 def plan_camera(params: MotionParams, src_w: int, src_h: int, subject: Subject | None = None) -> Plan:
     """The camera path for validated ``params`` on a ``src_w`` x ``src_h`` photo."""
+    plan = _planned(params, src_w, src_h, subject)
+    if not params.loop:
+        return plan
+    period = params.frame_count / (params.fps or 30)
+    return replace(plan, path=looped(plan.path, period))
+
+
+def looped(path: CameraPath, period: float) -> CameraPath:
+    """``path`` there and back within ``period`` seconds: forward in the first half, back in the second,
+    so the frame after the last (at ``period``) is the first again.
+
+    Each segment going back is the same segment reversed (the same ease, which is symmetric in time), so
+    the camera visits exactly the states the forward path planned (no border, the subject kept) and the
+    step from the last frame to the first is one ordinary step of the path near its start.
+    """
+    keys = path.keyframes
+    if len(keys) < 2:
+        return path
+    scale = (period / 2) / (keys[-1].t or period)
+    forward = [replace(k, t=k.t * scale) for k in keys[:-1]]
+    turn = replace(keys[-1], t=period / 2, ease=keys[-2].ease)
+    back = [
+        replace(keys[i], t=period - keys[i].t * scale, ease=keys[i - 1].ease if i else "smooth")
+        for i in range(len(keys) - 2, -1, -1)
+    ]
+    return CameraPath([*forward, turn, *back])
+
+
+def _planned(params: MotionParams, src_w: int, src_h: int, subject: Subject | None) -> Plan:
     geo = _Geometry(params.width, params.height, src_w, src_h)
     if params.keyframes:
         return _keyframed(params, geo)

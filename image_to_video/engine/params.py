@@ -21,7 +21,8 @@ DIRECTIONS: dict[str, tuple[str, ...]] = {
     "complex": ("in", "out", "left", "right", "up", "down"),
 }
 DEFAULT_DIRECTION = {"zoom": "in", "pan": "right", "rotation": "right", "complex": "in"}
-OUTPUT_FORMATS = ("mp4", "mov", "gif")
+OUTPUT_FORMATS = ("mp4", "mov", "gif", "webm")
+VIDEO_CODECS = ("h264", "hevc", "av1")  # for mp4 and mov; webm is always VP9, gif its own
 PRESETS = (
     "ultrafast",
     "superfast",
@@ -37,7 +38,7 @@ PRESETS = (
 MIN_SIZE, MAX_SIZE = 64, 1920
 MIN_DURATION, MAX_DURATION = 1.0, 10.0
 MIN_FPS, MAX_FPS = 1, 60
-DEFAULT_FPS = {"mp4": 30, "mov": 30, "gif": 15}
+DEFAULT_FPS = {"mp4": 30, "mov": 30, "gif": 15, "webm": 30}
 FOCUS_WORDS = ("auto", "center")
 MIN_KEYFRAMES, MAX_KEYFRAMES = 2, 16
 MIN_ZOOM, MAX_ZOOM = 1.0, 4.0
@@ -62,6 +63,9 @@ class MotionParams:
     preset: str = DEFAULT_PRESET
     focus: str | tuple[float, float] = "auto"  # "auto", "center" or (x, y) in photo fractions
     keyframes: tuple[Keyframe, ...] | None = None  # instead of the preset move
+    loop: bool = False  # the path returns to its start: the last frame leads into the first
+    video_codec: str | None = None  # mp4/mov: "h264" (default), "hevc" or "av1"
+    motion_blur: float = 0.0  # the shutter, as a fraction of the frame interval
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def validate(self) -> MotionParams:
@@ -83,7 +87,21 @@ class MotionParams:
             raise InvalidParameter(
                 "outputFormat", f"must be one of {', '.join(OUTPUT_FORMATS)}, not {self.output_format!r}"
             )
+        codec = self.video_codec
         if self.output_format in ("mp4", "mov"):
+            codec = codec or "h264"
+            if codec not in VIDEO_CODECS:
+                raise InvalidParameter("videoCodec", f"must be one of {', '.join(VIDEO_CODECS)}, not {codec!r}")
+            if codec == "av1" and self.output_format == "mov":
+                raise InvalidParameter("videoCodec", "AV1 is written in MP4, not QuickTime: use outputFormat mp4")
+        elif codec is not None:
+            raise InvalidParameter(
+                "videoCodec", f"applies to mp4 and mov only ({self.output_format} has its own codec)"
+            )
+        if not isinstance(self.loop, bool):
+            raise InvalidParameter("loop", "must be true or false")
+        _check_number("motionBlur", self.motion_blur, 0.0, 1.0)
+        if self.output_format in ("mp4", "mov", "webm"):
             for name, value in (("width", self.width), ("height", self.height)):
                 if value % 2:
                     nearest = " or ".join(str(v) for v in (value - 1, value + 1) if MIN_SIZE <= v <= MAX_SIZE)
@@ -100,7 +118,13 @@ class MotionParams:
         keyframes = _check_keyframes(self.keyframes, float(self.duration)) if self.keyframes is not None else None
         values = {f: getattr(self, f) for f in self.__dataclass_fields__}
         values.update(
-            motion_direction=direction, fps=fps, duration=float(self.duration), focus=focus, keyframes=keyframes
+            motion_direction=direction,
+            fps=fps,
+            duration=float(self.duration),
+            focus=focus,
+            keyframes=keyframes,
+            video_codec=codec,
+            motion_blur=float(self.motion_blur),
         )
         return MotionParams(**values)
 
@@ -114,7 +138,7 @@ class MotionParams:
         """Params whose container is taken from the output file's extension."""
         ext = os.path.splitext(os.fspath(out_path))[1].lower().lstrip(".")
         if ext not in OUTPUT_FORMATS:
-            raise InvalidParameter("OUT", f"extension must be .mp4, .mov or .gif, not {ext or 'none'!r}")
+            raise InvalidParameter("OUT", f"extension must be .mp4, .mov, .webm or .gif, not {ext or 'none'!r}")
         return cls(output_format=ext, **kwargs)
 
 

@@ -101,8 +101,11 @@ def render_video(
         crf=params.crf,
         preset=params.preset,
         palette_source=rgb,
+        video_codec=params.video_codec,
     )
-    renderer = FrameRenderer(rgb, plan.path, params.width, params.height, fps, encoder.pixel_format)
+    renderer = FrameRenderer(
+        rgb, plan.path, params.width, params.height, fps, encoder.pixel_format, shutter=params.motion_blur
+    )
     del rgb
     total = params.frame_count
     frames: queue.Queue[Any] = queue.Queue(maxsize=QUEUE_FRAMES)

@@ -59,6 +59,9 @@ def _chroma_matrix(m: np.ndarray) -> np.ndarray:
     return np.hstack([a, ((a @ np.array([0.5, 0.5]) + b - 0.5) / 2)[:, None]])
 
 
+MAX_BLUR_SAMPLES = 16
+
+
 class FrameRenderer:
     """Renders frame ``i`` of ``n`` as I420 (``yuv420p``) or packed ``rgb24``."""
 
@@ -70,10 +73,12 @@ class FrameRenderer:
         height: int,
         fps: float,
         pixel_format: str = "yuv420p",
+        shutter: float = 0.0,
     ) -> None:
         if pixel_format not in ("yuv420p", "rgb24"):
             raise ValueError(f"unsupported pixel format {pixel_format}")
         self.path = path
+        self.shutter = shutter
         self.width, self.height, self.fps = width, height, fps
         self.pixel_format = pixel_format
         h, w = rgb.shape[:2]
@@ -92,7 +97,32 @@ class FrameRenderer:
 
     def matrix(self, index: int) -> np.ndarray:
         """Frame ``index`` shows the path at its presentation time, ``index / fps``."""
-        return camera_matrix(self.path(index / self.fps), self.src_w, self.src_h, self.width, self.height)
+        return self._matrix_at(index / self.fps)
+
+    def _matrix_at(self, seconds: float) -> np.ndarray:
+        return camera_matrix(self.path(seconds), self.src_w, self.src_h, self.width, self.height)
+
+    def sample_times(self, index: int) -> list[float]:
+        """The instants frame ``index`` averages: its own time without blur, else enough sub-frame times
+        across the open shutter (centred on it) that the picture moves at most ~0.75 px between two of them.
+
+        The count follows the camera's speed over the shutter, so a still camera costs one warp and a fast
+        pan up to MAX_BLUR_SAMPLES.
+        """
+        t = index / self.fps
+        if self.shutter <= 0:
+            return [t]
+        half = self.shutter / self.fps / 2
+        before, after = self._matrix_at(t - half), self._matrix_at(t + half)
+        corners = np.array(
+            [[0, 0, 1], [self.width - 1, 0, 1], [0, self.height - 1, 1], [self.width - 1, self.height - 1, 1]]
+        )
+        moved_src = np.abs(corners @ (after - before).T).max()  # in photo pixels
+        k = float(np.sqrt(abs(np.linalg.det(self._matrix_at(t)[:, :2]))))  # photo pixels per output pixel
+        samples = int(min(MAX_BLUR_SAMPLES, max(1, math.ceil(moved_src / max(k, 1e-9) / 0.75))))
+        if samples == 1:
+            return [t]
+        return [t - half + (j + 0.5) * 2 * half / samples for j in range(samples)]
 
     def render(self, index: int, out: list[np.ndarray] | None = None) -> list[np.ndarray]:
         """Warp frame ``index`` into ``out`` (plane arrays, e.g. views of an AVFrame).
@@ -100,18 +130,32 @@ class FrameRenderer:
         yuv420p: ``[Y (h, w), U (h/2, w/2), V (h/2, w/2)]``; rgb24: ``[(h, w, 3)]``.
         Row strides may exceed the width (libav pads lines); OpenCV honours them.
         """
-        m = self.matrix(index)
         width, height = self.width, self.height
         if self.pixel_format == "rgb24":
-            sources, matrices, sizes = [self._rgb], [m], [(width, height)]
+            sources = [self._rgb]
+            sizes = [(width, height)]
         else:
-            mc = _chroma_matrix(m)
-            sources, matrices = [self._y, self._u, self._v], [m, mc, mc]
+            sources = [self._y, self._u, self._v]
             sizes = [(width, height), (width // 2, height // 2), (width // 2, height // 2)]
         if out is None:
             out = [np.empty((h, w) + src.shape[2:], np.uint8) for src, (w, h) in zip(sources, sizes, strict=True)]
-        for src, matrix, size, dst in zip(sources, matrices, sizes, out, strict=True):
-            cv2.warpAffine(
-                src, matrix, size, dst=dst, flags=INTERPOLATION | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_CONSTANT
-            )
+        times = self.sample_times(index)
+        sums = [np.zeros(dst.shape, np.float32) for dst in out] if len(times) > 1 else None
+        for seconds in times:
+            m = self._matrix_at(seconds)
+            matrices = [m] if self.pixel_format == "rgb24" else [m, _chroma_matrix(m), _chroma_matrix(m)]
+            for plane, (src, matrix, size, dst) in enumerate(zip(sources, matrices, sizes, out, strict=True)):
+                cv2.warpAffine(
+                    src,
+                    matrix,
+                    size,
+                    dst=dst,
+                    flags=INTERPOLATION | cv2.WARP_INVERSE_MAP,
+                    borderMode=cv2.BORDER_CONSTANT,
+                )
+                if sums is not None:
+                    sums[plane] += dst
+        if sums is not None:  # the shutter's average, rounded back into the frame's planes
+            for total, dst in zip(sums, out, strict=True):
+                np.copyto(dst, np.clip(total / len(times) + 0.5, 0, 255), casting="unsafe")
         return out
