@@ -56,6 +56,16 @@ class AssetFilter(django_filters.FilterSet):
     search = django_filters.CharFilter(
         method="filter_search", help_text="words in the name, the original file's name (metadata.sourceName) or a tag"
     )
+    quality = django_filters.ChoiceFilter(
+        method="filter_quality",
+        choices=(("ok", "ok"), ("flagged", "flagged")),
+        help_text="ok: a measured metadata.quality with no flag; flagged: one with a flag",
+    )
+    qualityFlag = django_filters.ChoiceFilter(
+        method="filter_quality_flag",
+        choices=[(n, n) for n in ("jitterPx", "borderPixels", "subjectInFrame", "flicker")],
+        help_text="assets whose metadata.quality flags this measure",
+    )
     ordering = django_filters.OrderingFilter(fields=(("created_at", "createdAt"), ("name", "name"), ("size", "size")))
 
     class Meta:
@@ -67,6 +77,17 @@ class AssetFilter(django_filters.FilterSet):
         if key is None:
             raise ValidationError({"clientId": ["Not a client id."]})
         return qs.filter(client_id=key)
+
+    def filter_quality(self, qs, name, value):
+        measured = qs.filter(metadata__has_key="quality")
+        return (
+            measured.filter(metadata__quality__flags=[])
+            if value == "ok"
+            else measured.exclude(metadata__quality__flags=[])
+        )
+
+    def filter_quality_flag(self, qs, name, value):
+        return qs.filter(metadata__quality__flags__contains=[value])
 
     def filter_search(self, qs, name, value):
         words = value.split()

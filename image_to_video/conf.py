@@ -51,6 +51,10 @@ class Config:
     REQUEST_RENDER_BUDGET: int = 4 * 1920 * 1080 * 300
     SYNC_INTERVAL: float = 1.0  # seconds between jobs.sync answers on one socket (more often: told to wait)
     GENERATE_RATE: str = "60/minute"  # generate and variants calls per user (DRF rate syntax)
+    # metadata.quality flags a value past its limit (subjectInFrame: below it).
+    QUALITY_LIMITS: dict = field(
+        default_factory=lambda: {"jitterPx": 0.3, "borderPixels": 0, "subjectInFrame": 1.0, "flicker": 1.5}
+    )
     PLAN_RATE: str = "120/minute"  # plan calls per user (each decodes the photo and looks for its subject)
     MAX_UPLOAD_BYTES: int = 10 * 1024 * 1024
     # Bodies of the apps' routes are refused with 413 past these (checked on Content-Length by the views,

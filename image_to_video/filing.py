@@ -27,7 +27,7 @@ from assets.storage import files_storage
 from . import events, logs, metrics
 from .conf import get_config
 from .engine import EngineError
-from .engine.probe import VideoFacts, poster_jpeg, probe_video
+from .engine.probe import VideoFacts, VideoQuality, inspect_video, poster_jpeg
 from .models import ORIGIN_PREFIX, Job, JobStatus
 from .providers import ProviderError
 from .services.lifecycle import job_link_asset, job_record_video
@@ -71,8 +71,10 @@ def asset_create_from_job(*, job_id: Any) -> Asset | None:
 
 def _file(job: Job) -> Asset:
     name = _video_in_storage(job)
-    facts, poster_name = _facts_and_poster(name)
+    facts, quality, poster_name = _facts_and_poster(name)
     metadata = {"jobId": str(job.pk), "provider": job.provider, **job.params}
+    if quality is not None:
+        metadata["quality"] = quality_report(quality, job.framing or {})
     if job.framing:
         metadata["framing"] = job.framing
         metadata["cameraPath"] = job.camera_path
@@ -107,7 +109,19 @@ def _file(job: Job) -> Asset:
     return asset
 
 
-def _facts_and_poster(name: str) -> tuple[VideoFacts | None, str]:
+def quality_report(quality: VideoQuality, framing: dict) -> dict:
+    """``metadata.quality``: the measured values, and ``flags`` naming each outside the config's limits."""
+    report = {**quality.as_dict(), "subjectInFrame": framing.get("subjectShare")}
+    limits = get_config().QUALITY_LIMITS
+    flags = [
+        name
+        for name, limit in limits.items()
+        if report.get(name) is not None and (report[name] < limit if name == "subjectInFrame" else report[name] > limit)
+    ]
+    return {**report, "flags": flags}
+
+
+def _facts_and_poster(name: str) -> tuple[VideoFacts | None, VideoQuality | None, str]:
     """Probe the stored video (not the request) and store a poster beside it, ``<video>.poster.jpg``.
 
     A video that cannot be probed is still filed, with the requested size and
@@ -123,18 +137,18 @@ def _facts_and_poster(name: str) -> tuple[VideoFacts | None, str]:
         except Exception as exc:
             raise AssetStoreError(f"{name} could not be read from storage ({type(exc).__name__})") from exc
         try:
-            facts = probe_video(local)
+            facts, quality = inspect_video(local)  # one download, one decode: the facts and the quality
             poster = poster_jpeg(local, facts.frame_count)
         except (av.FFmpegError, ValueError, IndexError) as exc:
             log.error("could not probe %s (%s): filed without facts or poster", name, exc)
-            return None, ""
+            return None, None, ""
     try:
         if files_storage.exists(poster_name):
             files_storage.delete(poster_name)  # a retry: the poster of the same video
         saved = files_storage.save(poster_name, ContentFile(poster))
     except Exception as exc:
         raise AssetStoreError(f"the poster could not be stored ({type(exc).__name__})") from exc
-    return facts, saved
+    return facts, quality, saved
 
 
 def _video_in_storage(job: Job) -> str:

@@ -15,10 +15,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m image_to_video.engine",
         description="Turn a still image into a video with a camera move. "
-        "The container follows OUT's extension: .mp4, .mov or .gif.",
+        "The container follows OUT's extension: .mp4, .mov, .webm or .gif.",
     )
     parser.add_argument("image", metavar="IMAGE", help="JPEG, PNG or WebP")
-    parser.add_argument("out", metavar="OUT", help="output file (.mp4, .mov or .gif)")
+    parser.add_argument("out", metavar="OUT", help="output file (.mp4, .mov, .webm or .gif)")
     add_move_arguments(parser)
     parser.add_argument("--fps", type=int, default=None, help="1-60 (default 30; 15 for gif)")
     parser.add_argument("--crf", type=int, default=20, help="libx264 quality, 0-51 (default 20)")

@@ -10,7 +10,7 @@ from typing import Any
 
 from .camera import Keyframe
 from .errors import InvalidParameter
-from .params import DIRECTIONS, FOCUS_WORDS, MOTION_TYPES
+from .params import DIRECTIONS, FOCUS_WORDS, MOTION_TYPES, VIDEO_CODECS
 
 
 def add_move_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,6 +35,13 @@ def add_move_arguments(parser: argparse.ArgumentParser) -> None:
         help="camera path instead of the motion options: a JSON list (or @file) of keyframes "
         '{"t", "zoom", "x", "y", "angle", "ease"}',
     )
+    parser.add_argument("--loop", action="store_true", help="the last frame leads seamlessly into the first")
+    parser.add_argument(
+        "--codec", default=None, choices=VIDEO_CODECS, help="mp4/mov: h264 (default), hevc (hvc1), av1 (mp4)"
+    )
+    parser.add_argument(
+        "--motion-blur", type=float, default=0.0, help="the shutter, 0-1 of the frame interval (default 0: none)"
+    )
 
 
 def move_fields(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -48,6 +55,9 @@ def move_fields(values: Mapping[str, Any]) -> dict[str, Any]:
         "height": values["height"],
         "focus": parse_focus(values["focus"]),
         "keyframes": parse_keyframes(values["keyframes"]) if values["keyframes"] else None,
+        "loop": bool(values.get("loop", False)),
+        "video_codec": values.get("codec"),
+        "motion_blur": values.get("motion_blur", 0.0),
     }
 
 

@@ -42,9 +42,17 @@ def fit_video(
     fps: int | None = None,
     crf: int = 20,
     preset: str = "veryfast",
+    video_codec: str | None = None,
 ) -> RenderResult:
     params = MotionParams(
-        width=width, height=height, duration=duration, output_format=output_format, fps=fps, crf=crf, preset=preset
+        width=width,
+        height=height,
+        duration=duration,
+        output_format=output_format,
+        fps=fps,
+        crf=crf,
+        preset=preset,
+        video_codec=video_codec,
     ).validate()
     fps = params.fps or DEFAULT_FPS[output_format]
     total = params.frame_count
@@ -85,6 +93,7 @@ def fit_video(
                     crf=crf,
                     preset=preset,
                     palette_source=frame,
+                    video_codec=params.video_codec,
                 )
             if encoder.pixel_format == "yuv420p":
                 i420 = np.asarray(cv2.cvtColor(frame, cv2.COLOR_RGB2YUV_I420), np.uint8)

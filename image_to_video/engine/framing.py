@@ -107,10 +107,23 @@ def _frame_times(params: MotionParams) -> np.ndarray:
 def plan_camera(params: MotionParams, src_w: int, src_h: int, subject: Subject | None = None) -> Plan:
     """The camera path for validated ``params`` on a ``src_w`` x ``src_h`` photo."""
     plan = _planned(params, src_w, src_h, subject)
-    if not params.loop:
-        return plan
-    period = params.frame_count / (params.fps or 30)
-    return replace(plan, path=looped(plan.path, period))
+    if params.loop:
+        plan = replace(plan, path=looped(plan.path, params.frame_count / (params.fps or 30)))
+    box = plan.framing.get("box")
+    if box:
+        geo = _Geometry(params.width, params.height, src_w, src_h)
+        share = subject_share(plan.path, geo, tuple(box), _frame_times(params))
+        plan = replace(plan, framing={**plan.framing, "subjectShare": round(share, 4)})
+    return plan
+
+
+def subject_share(path: CameraPath, geo: _Geometry, box: tuple[float, ...], times: np.ndarray) -> float:
+    """The fraction of the frames at ``times`` that hold the whole subject ``box`` (photo fractions)."""
+    zoom, x, y, angle = path.sample(times)
+    _, _, ix, iy = geo.extents(zoom, angle)
+    eps = 1e-6
+    inside = (x - ix <= box[0] + eps) & (box[2] - eps <= x + ix) & (y - iy <= box[1] + eps) & (box[3] - eps <= y + iy)
+    return float(inside.mean()) if len(times) else 1.0
 
 
 def looped(path: CameraPath, period: float) -> CameraPath:

@@ -49,7 +49,39 @@ class VideoFacts:
 
 def probe_video(path: str | os.PathLike[str]) -> VideoFacts:
     """Decode every frame of the first video stream and report what is there."""
+    return inspect_video(path)[0]
+
+
+@dataclass(frozen=True)
+class VideoQuality:
+    """What the motion in a stored video measures (``metadata.quality``), from one decode of it.
+
+    ``jitter_px``: RMS deviation, in output pixels, of the frame-to-frame global shift (phase
+    correlation on a small grey copy, refined once) from its local trend (a 9-frame quadratic
+    fit): a smooth camera reads near zero whatever its move. ``border_pixels``: the most pixels of one frame outside the
+    photo (the renderer's fill is Y=U=V=0, which no real colour decodes to). ``flicker``: RMS second
+    difference of the frames' mean luma (grey levels): steady light reads near zero.
+    """
+
+    jitter_px: float
+    border_pixels: int
+    flicker: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"jitterPx": self.jitter_px, "borderPixels": self.border_pixels, "flicker": self.flicker}
+
+
+MEASURE_SIDE = 256  # the grey copy phase correlation runs on
+
+
+def inspect_video(path: str | os.PathLike[str]) -> tuple[VideoFacts, VideoQuality]:
+    """The facts and the quality of a video, decoding it once."""
     size = os.path.getsize(path)
+    shifts: list[tuple[float, float]] = []
+    means: list[float] = []
+    border = 0
+    previous: np.ndarray | None = None
+    scale = 1.0
     with av.open(os.fspath(path)) as container:
         stream = container.streams.video[0]
         count, end = 0, 0.0
@@ -58,6 +90,20 @@ def probe_video(path: str | os.PathLike[str]) -> VideoFacts:
             if frame.pts is not None and frame.time_base is not None:
                 length = getattr(frame, "duration", None) or 0  # PyAV before 15 has no frame duration
                 end = max(end, float((frame.pts + length) * frame.time_base))
+            yuv = frame.to_ndarray(format="yuv420p")
+            h, w = frame.height, frame.width
+            luma = yuv[:h]
+            chroma = yuv[h:].reshape(2, h // 2, w // 2) if yuv.shape[0] >= h + h // 2 else None
+            means.append(float(luma.mean()))
+            if chroma is not None:
+                fill = (luma[: h // 2 * 2 : 2, : w // 2 * 2 : 2] < 12) & (chroma[0] < 24) & (chroma[1] < 24)
+                border = max(border, int(fill.sum()) * 4)
+            scale = max(w, h) / MEASURE_SIDE if max(w, h) > MEASURE_SIDE else 1.0
+            small = cv2.resize(luma, (round(w / scale), round(h / scale)), interpolation=cv2.INTER_AREA)
+            grey = small.astype(np.float64)
+            if previous is not None:
+                shifts.append(_shift(previous, grey))
+            previous = grey
         rate = stream.average_rate or stream.guessed_rate
         fps = float(rate) if rate else (count / end if end else 0.0)
         duration = float(container.duration) / 1_000_000 if container.duration else end
@@ -66,7 +112,7 @@ def probe_video(path: str | os.PathLike[str]) -> VideoFacts:
         codec = stream.codec_context.name
         width, height = stream.codec_context.width, stream.codec_context.height
     bitrate = round(size * 8 / duration) if duration else 0
-    return VideoFacts(
+    facts = VideoFacts(
         width=width,
         height=height,
         duration=round(duration, 4),
@@ -76,6 +122,43 @@ def probe_video(path: str | os.PathLike[str]) -> VideoFacts:
         bitrate=bitrate,
         size=size,
     )
+    return facts, VideoQuality(
+        jitter_px=round(_jitter(shifts) * scale, 3), border_pixels=border, flicker=round(_flicker(means), 3)
+    )
+
+
+def _shift(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """Sub-pixel shift of ``b`` against ``a``; the first estimate's pull toward whole pixels removed by
+    measuring once more after shifting ``b`` back."""
+    window = cv2.createHanningWindow(a.shape[::-1], cv2.CV_64F)
+    (dx, dy), _ = cv2.phaseCorrelate(a, b, window)
+    back = np.array([[1.0, 0.0, -dx], [0.0, 1.0, -dy]], dtype=np.float64)
+    moved = cv2.warpAffine(b, back, a.shape[::-1], flags=cv2.INTER_LANCZOS4, borderMode=cv2.BORDER_REFLECT)
+    (rx, ry), _ = cv2.phaseCorrelate(a, moved, window)
+    return dx + rx, dy + ry
+
+
+# Savitzky-Golay smoothing, 9 frames, quadratic: the local trend a smooth camera's shifts follow, whatever
+# the whole move's shape (a loop's there-and-back is no single polynomial).
+_TREND = np.array([-21, 14, 39, 54, 59, 54, 39, 14, -21], dtype=np.float64) / 231
+
+
+def _jitter(shifts: list[tuple[float, float]]) -> float:
+    if len(shifts) < len(_TREND):
+        return 0.0
+    squares = np.zeros(len(shifts) - len(_TREND) + 1)
+    for axis in (0, 1):
+        values = np.array([s[axis] for s in shifts])
+        trend = np.convolve(values, _TREND[::-1], mode="valid")
+        middle = values[len(_TREND) // 2 : len(values) - len(_TREND) // 2]
+        squares += (middle - trend) ** 2
+    return float(np.sqrt(np.mean(squares)))
+
+
+def _flicker(means: list[float]) -> float:
+    if len(means) < 3:
+        return 0.0
+    return float(np.sqrt(np.mean(np.diff(np.array(means), 2) ** 2)))
 
 
 def _score(rgb: np.ndarray) -> float:

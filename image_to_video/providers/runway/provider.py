@@ -115,6 +115,7 @@ class RunwayProvider(VideoProvider):
                 request.prompt_text,
                 focus=request.focus,
                 keyframes=request.keyframes,
+                loop=params.loop,
             ),
             "duration": nearest_duration(model, params.duration),
             **MODELS[model].get("extra", {}),
@@ -177,6 +178,7 @@ class RunwayProvider(VideoProvider):
                 height=params.height,
                 duration=params.duration,
                 output_format=params.output_format,
+                video_codec=params.video_codec,
             )
         return output
 
