@@ -103,25 +103,25 @@ class Codec:
 
 
 # Quality: each codec's CRF is the x264 CRF moved by an offset measured for parity with libx264 at CRF 20
-# (the same PSNR against the rendered frames on a 1080p pan; bench/codecs.py, docs/PERFORMANCE.md).
-HEVC_CRF_OFFSET, AV1_CRF_OFFSET, VP9_CRF_OFFSET = 3, 12, 13
+# (the same luma PSNR against the rendered frames of a 720p pan; bench/codecs.py, docs/PERFORMANCE.md).
+CRF_OFFSETS = {"h264": 0, "hevc": 6, "av1": 24, "vp9": 17}
 CODECS = {
     "h264": Codec("libx264", lambda crf, preset: {"crf": str(crf), "preset": preset}),
     # hvc1 (parameter sets in the sample entry) is the tag Apple's players require; FFmpeg's default is hev1.
     "hevc": Codec(
         "libx265",
         lambda crf, preset: {
-            "crf": str(min(51, crf + HEVC_CRF_OFFSET)),
+            "crf": str(min(51, crf + CRF_OFFSETS["hevc"])),
             "preset": preset,
             "x265-params": "log-level=error",
         },
         tag="hvc1",
     ),
-    "av1": Codec("libsvtav1", lambda crf, preset: {"crf": str(min(63, crf + AV1_CRF_OFFSET)), "preset": "10"}),
+    "av1": Codec("libsvtav1", lambda crf, preset: {"crf": str(min(63, crf + CRF_OFFSETS["av1"])), "preset": "10"}),
     "vp9": Codec(
         "libvpx-vp9",
         lambda crf, preset: {
-            "crf": str(min(63, crf + VP9_CRF_OFFSET)),
+            "crf": str(min(63, crf + CRF_OFFSETS["vp9"])),
             "b": "0",  # constant quality, no bitrate target
             "deadline": "good",
             "cpu-used": "5",
