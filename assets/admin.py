@@ -22,7 +22,7 @@ class ShareLinkInline(admin.TabularInline):
 @admin.register(Asset)
 class AssetAdmin(admin.ModelAdmin):
     inlines = [ShareLinkInline]
-    list_display = ["name", "client", "user", "content_type", "size", "created_at"]
+    list_display = ["name", "client", "user", "content_type", "size", "quality", "created_at"]
     list_filter = ["client", "content_type", "tags", "categories"]
     search_fields = ["name", "id", "origin"]  # an origin holds the maker's id, e.g. a job's
     readonly_fields = [
@@ -43,6 +43,14 @@ class AssetAdmin(admin.ModelAdmin):
 
     def get_search_fields(self, request):
         return [*self.search_fields, *user_search_fields()]  # whatever the host's user model calls its key
+
+    @admin.display(description="quality")
+    def quality(self, asset):
+        """``metadata.quality`` as the filing app measured it: "ok", the flags, or "-" when unmeasured."""
+        report = (asset.metadata or {}).get("quality")
+        if not isinstance(report, dict):
+            return "-"
+        return ", ".join(report.get("flags") or []) or "ok"
 
 
 admin.site.register(Tag, search_fields=["name"])

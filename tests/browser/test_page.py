@@ -194,6 +194,8 @@ def test_the_preview_moves_before_any_render_and_a_dragged_path_renders_as_it_pr
     page.get_by_role("button", name="Generate video").click()
     card = page.locator("#jobs li").first
     card.wait_for()
+    # Focus moves to the new job once the answer is in (its card may appear first from the socket).
+    page.wait_for_function("document.activeElement && document.activeElement.id.startsWith('job-')", timeout=10_000)
     assert page.evaluate("document.activeElement.id") == card.get_attribute("id"), "focus moves to the new job"
     page.wait_for_selector("#jobs li[data-status=completed] video", timeout=120_000)
     _shot(page, "4-rendered")
@@ -378,7 +380,8 @@ def test_the_whole_flow_by_keyboard_and_no_serious_accessibility_problem(live_se
     page.locator("#submit").focus()
     page.keyboard.press("Enter")
     page.wait_for_selector("#jobs li")
-    assert page.evaluate("document.activeElement.closest('#jobs') !== null"), "focus lands on the new job"
+    # Focus lands on the new job once the answer is in (its card may appear first from the socket).
+    page.wait_for_function("document.activeElement.closest('#jobs') !== null", timeout=10_000)
     page.wait_for_selector("#jobs li[data-status=completed] video", timeout=120_000)
     assert "ready" in page.locator("#announce").inner_text(), "the end is announced to screen readers"
     page.get_by_role("tab", name="Create").focus()

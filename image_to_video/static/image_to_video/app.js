@@ -44,13 +44,15 @@ const announce = (text) => { $("announce").textContent = text; };
 // --- settings kept across reloads ----------------------------------------------------------
 
 const STORE = "airwave.image-to-video.settings";
-const KEPT = ["motionStrength", "focus", "duration", "outputFormat", "sizePreset", "width", "height", "provider"];
+const KEPT = ["motionStrength", "focus", "duration", "outputFormat", "sizePreset", "width", "height", "provider",
+              "videoCodec", "motionBlur"];
 
 function saveSettings() {
   const kept = Object.fromEntries(KEPT.map((id) => [id, $(id).value]));
   kept.preset = state.preset;
   kept.keyframes = state.preset === "custom" ? state.keyframes : null;
   kept.variants = checkedVariants();
+  kept.loop = $("loop").checked;
   try { localStorage.setItem(STORE, JSON.stringify(kept)); } catch { /* private mode: not kept */ }
 }
 
@@ -65,6 +67,7 @@ function restoreSettings() {
     input.value = kept[id];
   }
   for (const box of document.querySelectorAll("input[name=variant]")) box.checked = (kept.variants || []).includes(box.value);
+  $("loop").checked = Boolean(kept.loop);
   if (kept.preset && PRESETS.some((p) => p.id === kept.preset)) {
     state.preset = kept.preset;
     if (kept.preset === "custom" && Array.isArray(kept.keyframes) && kept.keyframes.length >= 2) {
@@ -414,6 +417,9 @@ function formFields() {
     width: $("width").value, height: $("height").value, provider: $("provider").value,
   };
   if (!$("prompt-field").hidden && $("promptText").value) fields.promptText = $("promptText").value;
+  if (["mp4", "mov"].includes(fields.outputFormat)) fields.videoCodec = $("videoCodec").value;
+  if ($("loop").checked) fields.loop = "true";
+  if (Number($("motionBlur").value) > 0) fields.motionBlur = $("motionBlur").value;
   if (editing()) {
     fields.keyframes = JSON.stringify(state.keyframes.map((k) => ({...k, t: round(k.t), zoom: round(k.zoom),
       x: round(k.x), y: round(k.y), angle: round(k.angle, 2)})));
@@ -860,7 +866,8 @@ function stageKey(event) {
 // --- errors --------------------------------------------------------------------------------
 
 const FIELD_SLOTS = ["sourceImage", "clientId", "motionType", "motionDirection", "motionStrength", "duration",
-                     "outputFormat", "width", "height", "provider", "promptText", "focus", "keyframes", "variants"];
+                     "outputFormat", "width", "height", "provider", "promptText", "focus", "keyframes", "variants",
+                     "videoCodec", "motionBlur", "loop"];
 
 function clearErrors() {
   for (const name of [...FIELD_SLOTS, "form"]) {
@@ -967,7 +974,9 @@ function media(src, format, label, poster = null) {
 function describeJob(job) {
   const p = job.params;
   const move = p.keyframes ? `${p.keyframes.length}-keyframe path` : `${p.motionType} ${p.motionDirection}`;
-  return `${move} · ${p.width}×${p.height} ${p.outputFormat.toUpperCase()} · ${p.duration}s`;
+  const codec = p.videoCodec && p.videoCodec !== "h264" ? ` ${p.videoCodec.toUpperCase()}` : "";
+  const extras = `${p.loop ? " · loop" : ""}${p.motionBlur ? " · blur" : ""}`;
+  return `${move} · ${p.width}×${p.height} ${p.outputFormat.toUpperCase()}${codec} · ${p.duration}s${extras}`;
 }
 
 function jobCard(job) {
@@ -1058,6 +1067,9 @@ function reuse(job) {
   pushUndo();
   $("duration").value = String(p.duration);
   $("outputFormat").value = p.outputFormat;
+  $("videoCodec").value = p.videoCodec || "h264";
+  $("loop").checked = Boolean(p.loop);
+  $("motionBlur").value = String(p.motionBlur || 0);
   $("width").value = String(p.width);
   $("height").value = String(p.height);
   matchSizePreset();
@@ -1215,15 +1227,23 @@ function assetCard(asset) {
                      height: asset.height}), el("span", {class: "play", "aria-hidden": "true"}, "▶"))
     : media(asset.url, gif ? "gif" : "mp4", asset.name, asset.posterUrl);
   const source = asset.metadata?.sourceName ? ` · from ${asset.metadata.sourceName}` : "";
+  const quality = asset.metadata?.quality;
+  const measured = quality ? (quality.flags.length
+    ? el("p", {class: "warn small"}, `Check: ${quality.flags.map((f) => QUALITY_WORDS[f] || f).join(", ")}`)
+    : el("p", {class: "muted small"}, `Steady: jitter ${quality.jitterPx} px, no border`)) : null;
   return el("li", {class: "asset", "data-asset": asset.assetId},
     thumb,
     el("p", {}, el("strong", {}, asset.name)),
     el("p", {class: "muted facts"}, facts + source),
+    measured,
     el("p", {class: "muted"}, [...asset.tags, ...asset.categories.map((c) => `#${c}`)].join(" · ")),
     el("p", {class: "links"}, el("a", {href: asset.url, download: ""}, "Download"), " ",
       el("button", {type: "button", class: "link", onclick: (e) => shareAsset(asset.assetId, e.currentTarget)},
          "Copy share link")));
 }
+
+const QUALITY_WORDS = {jitterPx: "the camera shakes", borderPixels: "edges outside the photo show",
+                       subjectInFrame: "the subject leaves the frame", flicker: "the light flickers"};
 
 function showChips(assets, more) {
   const chips = $("chips");
@@ -1301,6 +1321,18 @@ function init() {
   for (const id of ["width", "height"]) {
     $(id).addEventListener("input", () => { matchSizePreset(); sizeCanvases(); checkResolution(); schedulePlan(); saveSettings(); });
   }
+  const showOutputs = () => {
+    const format = $("outputFormat").value;
+    $("codec-field").hidden = !["mp4", "mov"].includes(format);
+    $("videoCodec").querySelector("option[value=av1]").disabled = format === "mov";
+    if (format === "mov" && $("videoCodec").value === "av1") $("videoCodec").value = "h264";
+    const blur = Number($("motionBlur").value);
+    $("blur-value").value = blur ? `a ${Math.round(blur * 360)}° shutter` : "none";
+  };
+  showOutputs();
+  $("outputFormat").addEventListener("change", showOutputs);
+  $("motionBlur").addEventListener("input", () => { showOutputs(); saveSettings(); });
+  for (const id of ["videoCodec", "loop"]) $(id).addEventListener("change", () => { schedulePlan(); saveSettings(); });
   for (const id of ["duration", "outputFormat", "provider", "promptText", "clientId"]) {
     $(id).addEventListener("change", () => {
       if (id === "duration") { seek(Math.min(state.time, duration() - 0.01)); if (editing()) showKeyframes(); }
