@@ -290,6 +290,8 @@ IMAGE_TO_VIDEO: dict[str, Any] = {
     **env_float("JOB_LEASE_SECONDS"),
     **env_float("SCRATCH_STALE_PARTIAL_SECONDS"),
     **env_float("PROGRESS_SAVE_INTERVAL"),
+    **env_float("PROGRESS_WRITE_INTERVAL"),
+    **env_float("CANCEL_CHECK_INTERVAL"),
     **env_float("OUTBOUND_WEBHOOK_FIRST_RETRY"),
     **env_float("SOURCE_RETENTION_DAYS"),
     **env_float("WS_ACCESS_RECHECK_SECONDS"),

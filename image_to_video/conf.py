@@ -53,7 +53,7 @@ class Config:
     GENERATE_RATE: str = "60/minute"  # generate and variants calls per user (DRF rate syntax)
     # metadata.quality flags a value past its limit (subjectInFrame: below it).
     QUALITY_LIMITS: dict = field(
-        default_factory=lambda: {"jitterPx": 0.3, "borderPixels": 0, "subjectInFrame": 1.0, "flicker": 1.5}
+        default_factory=lambda: {"jitterPx": 0.5, "borderPixels": 0, "subjectInFrame": 1.0, "flicker": 1.5}
     )
     PLAN_RATE: str = "120/minute"  # plan calls per user (each decodes the photo and looks for its subject)
     MAX_UPLOAD_BYTES: int = 10 * 1024 * 1024
@@ -88,7 +88,9 @@ class Config:
     PERIODIC_TASKS: bool = True  # register the sweeps with the Celery app's beat (any scheduler)
     RECOVER_EVERY: float = 15.0  # seconds between recovery sweeps
     JOB_LEASE_SECONDS: float = 30.0  # a silent worker's job is taken after this
-    PROGRESS_SAVE_INTERVAL: float = 0.25  # seconds, per job
+    PROGRESS_SAVE_INTERVAL: float = 0.25  # seconds between live progress events of a render (channel layer)
+    PROGRESS_WRITE_INTERVAL: float = 3.0  # seconds between writes of a render's progress and lease to its row
+    CANCEL_CHECK_INTERVAL: float = 1.0  # seconds between a render's reads of whether it was canceled
     UPLOAD_DIR: Path = field(default_factory=lambda: Path(tempfile.gettempdir()) / "image_to_video")
     SCRATCH_STALE_PARTIAL_SECONDS: float = 60.0  # an older .partial render is a killed render's
 

@@ -65,5 +65,10 @@ def publish_job(job_id: Any, *, final: bool = False) -> None:
         _send(job.client_id, {"type": "job.updated", "job": JobOut(job).data, "final": final})
 
 
+def publish_job_data(client_id: Any, data: dict[str, Any]) -> None:
+    """A job's JSON the caller already has (a render's progress, from its snapshot): no read of the row."""
+    _send(client_id, {"type": "job.updated", "job": data, "final": False})
+
+
 def publish_asset(asset: Asset) -> None:
     _send(asset.client_id, {"type": "asset.created", "asset": AssetOut(asset).data})

@@ -144,7 +144,11 @@ class Job(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["client", "-created_at"])]
+        indexes = [
+            models.Index(fields=["client", "-created_at"]),
+            # A client's queued jobs, oldest first: the fair pick's one probe, and the oldest a load row keeps.
+            models.Index(fields=["client", "created_at"], condition=models.Q(status="queued"), name="i2v_job_queued"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "idempotency_key"],
@@ -196,6 +200,28 @@ class Job(models.Model):
             motion_blur=self.motion_blur,
             keyframes=tuple(Keyframe.from_dict(k) for k in self.keyframes) if self.keyframes else None,
         ).validate()
+
+
+class ClientLoad(models.Model):
+    """A client's place in the fair queue, kept by the lifecycle as its jobs move: how many it has running
+    and queued, and when its oldest queued job was made. The fair pick reads the first row of an index on
+    (running, oldest_queued) instead of counting every queued job; the recovery sweep recounts it all, so
+    a count that drifts (a crash between two writes cannot, they share a transaction) heals itself."""
+
+    client = models.OneToOneField(
+        client_model_label(), on_delete=models.CASCADE, primary_key=True, related_name="image_to_video_load"
+    )
+    running = models.IntegerField(default=0)
+    queued = models.IntegerField(default=0)
+    oldest_queued = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["running", "oldest_queued"], condition=models.Q(queued__gt=0), name="i2v_load_waiting")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client_id}: {self.running} running, {self.queued} queued"
 
 
 class ClientWebhookSettings(models.Model):

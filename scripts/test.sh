@@ -41,6 +41,7 @@ export AWS_S3_REGION_NAME="${AWS_S3_REGION_NAME:-us-east-1}"
 export CELERY_QUEUE="airwave-test-$$" CHANNEL_LAYER_PREFIX="airwave-test-$$"
 export CELERY_RENDER_QUEUE="airwave-test-$$.render" CELERY_IO_QUEUE="airwave-test-$$.io"
 export PROGRESS_SAVE_INTERVAL=0.1  # small test renders still show several progress steps
+export PROGRESS_WRITE_INTERVAL=0.2 CANCEL_CHECK_INTERVAL=0.2  # ...and write them to the row while they run
 export DATABASE_CONN_MAX_AGE=0  # threads (sync_to_async, in-process worker) must not keep connections open
 export AIRWAVE_VAR_DIR="$PWD/var/test"
 export DJANGO_SECRET_KEY="${DJANGO_SECRET_KEY:-$("$PY" -c "import secrets; print(secrets.token_urlsafe(50))")}"

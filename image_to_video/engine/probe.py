@@ -90,10 +90,12 @@ def inspect_video(path: str | os.PathLike[str]) -> tuple[VideoFacts, VideoQualit
             if frame.pts is not None and frame.time_base is not None:
                 length = getattr(frame, "duration", None) or 0  # PyAV before 15 has no frame duration
                 end = max(end, float((frame.pts + length) * frame.time_base))
-            yuv = frame.to_ndarray(format="yuv420p")
             h, w = frame.height, frame.width
-            luma = yuv[:h]
-            chroma = yuv[h:].reshape(2, h // 2, w // 2) if yuv.shape[0] >= h + h // 2 else None
+            if w % 2 or h % 2:  # 4:2:0 needs even sides (an odd GIF): luma only, and no renderer fill to find
+                luma, chroma = frame.to_ndarray(format="gray"), None
+            else:
+                yuv = frame.to_ndarray(format="yuv420p")
+                luma, chroma = yuv[:h], yuv[h:].reshape(2, h // 2, w // 2)
             means.append(float(luma.mean()))
             if chroma is not None:
                 fill = (luma[: h // 2 * 2 : 2, : w // 2 * 2 : 2] < 12) & (chroma[0] < 24) & (chroma[1] < 24)

@@ -21,12 +21,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import models, transaction
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
 from .. import events, metrics
 from ..conf import get_config
-from ..models import ALLOWED_TRANSITIONS, FINAL_STATUSES, Job, JobStatus
+from ..models import ALLOWED_TRANSITIONS, FINAL_STATUSES, ClientLoad, Job, JobStatus
 from ..providers import provider_names
 from .outbound import deliveries_create
 
@@ -34,6 +34,78 @@ from .outbound import deliveries_create
 def job_insert(job: Job) -> None:
     """A new queued job (its source already stored), in the caller's transaction."""
     job.save(force_insert=True)
+    _load_moved(job.client_id, queued=1)
+
+
+# What a move does to its client's load: (running, queued).
+LOAD_DELTAS = {
+    (JobStatus.QUEUED, JobStatus.PROCESSING): (1, -1),
+    (JobStatus.PROCESSING, JobStatus.QUEUED): (-1, 1),
+    (JobStatus.QUEUED, JobStatus.FAILED): (0, -1),
+    (JobStatus.QUEUED, JobStatus.CANCELED): (0, -1),
+    (JobStatus.PROCESSING, JobStatus.COMPLETED): (-1, 0),
+    (JobStatus.PROCESSING, JobStatus.FAILED): (-1, 0),
+    (JobStatus.PROCESSING, JobStatus.CANCELED): (-1, 0),
+}
+
+
+def _load_moved(client_id: Any, *, running: int = 0, queued: int = 0) -> None:
+    """The client's load after one of its jobs moved, in the same transaction as the move: the counts by
+    the deltas, and its oldest queued job looked up again (one probe of the queued-jobs index). A client
+    without a row yet (its first job, or jobs made before the rows existed) is counted once instead."""
+    oldest = (
+        Job.objects.filter(client_id=client_id, status=JobStatus.QUEUED).order_by("created_at").values("created_at")[:1]
+    )
+    changes: dict[str, Any] = {"oldest_queued": models.Subquery(oldest)}
+    if running:
+        changes["running"] = models.F("running") + running
+    if queued:
+        changes["queued"] = models.F("queued") + queued
+    if not ClientLoad.objects.filter(client_id=client_id).update(**changes):
+        _load_counted(client_id)
+
+
+def _counted(jobs: models.QuerySet[Job]) -> models.QuerySet:
+    return (
+        jobs.filter(status__in=(JobStatus.QUEUED, JobStatus.PROCESSING))
+        .values("client_id")
+        .annotate(
+            running=models.Count("pk", filter=models.Q(status=JobStatus.PROCESSING)),
+            queued=models.Count("pk", filter=models.Q(status=JobStatus.QUEUED)),
+            oldest=models.Min("created_at", filter=models.Q(status=JobStatus.QUEUED)),
+        )
+    )
+
+
+def _load_counted(client_id: Any) -> None:
+    row = next(iter(_counted(Job.objects.filter(client_id=client_id))), None)
+    values = {"running": row["running"], "queued": row["queued"], "oldest_queued": row["oldest"]} if row else {}
+    ClientLoad.objects.update_or_create(client_id=client_id, defaults=values)
+
+
+def loads_recount() -> int:
+    """Count every client's load again from its jobs (the recovery sweep), so a count that drifted heals;
+    returns how many rows were wrong.
+
+    The rows are locked first, then the jobs counted: a move that committed before is in the count, and
+    one still waiting for its client's row adds its delta after this write, as it should.
+    """
+    wrong = 0
+    with transaction.atomic():
+        loads = {load.client_id: load for load in ClientLoad.objects.select_for_update().order_by("pk")}
+        truth = {row["client_id"]: row for row in _counted(Job.objects.all())}
+        for client_id in set(loads) | set(truth):
+            row = truth.get(client_id)
+            counted = (row["running"], row["queued"], row["oldest"]) if row else (0, 0, None)
+            load = loads.get(client_id)
+            if load is not None and (load.running, load.queued, load.oldest_queued) == counted:
+                continue
+            wrong += 1
+            ClientLoad.objects.update_or_create(
+                client_id=client_id,
+                defaults={"running": counted[0], "queued": counted[1], "oldest_queued": counted[2]},
+            )
+    return wrong
 
 
 def transition(job_id: Any, to: str, **fields: Any) -> Job | None:
@@ -48,6 +120,7 @@ def transition(job_id: Any, to: str, **fields: Any) -> Job | None:
             return None
         if to not in ALLOWED_TRANSITIONS.get(JobStatus(job.status), ()):
             return None
+        came_from = JobStatus(job.status)
         job.status = to
         for name, value in fields.items():
             setattr(job, name, value)
@@ -58,6 +131,9 @@ def transition(job_id: Any, to: str, **fields: Any) -> Job | None:
         if to in FINAL_STATUSES:
             job.completed_at = now
         job.save(update_fields=["status", "updated_at", "started_at", "completed_at", *fields])
+        running, queued = LOAD_DELTAS.get((came_from, JobStatus(to)), (0, 0))
+        if running or queued:
+            _load_moved(job.client_id, running=running, queued=queued)
         event = "job.started" if first_start else OUTBOUND_EVENTS.get(to)
         if event:
             deliveries_create(job, event)  # in this transaction: the delivery row is the outbox
@@ -101,7 +177,32 @@ def job_start(job_id: Any = None, *, remote: bool = False) -> Job | None:
     return job
 
 
+PICK_CANDIDATES = 20  # clients tried, fairest first, before the full count is asked instead
+
+
 def _fairest_queued_job_id(providers: tuple[str, ...]) -> Any:
+    """The queued job of the client with the fewest jobs running, oldest first, that no other worker is
+    claiming: the first clients of the load index (fewest running, then oldest queued job), each asked
+    for its oldest queued job of these providers, locked with SKIP LOCKED. A handful of index probes
+    however long the queue; only when none of those clients has a free job of these providers (another
+    provider's turn, or every candidate being claimed at once) is the whole queue counted."""
+    waiting = ClientLoad.objects.filter(queued__gt=0).order_by("running", "oldest_queued")
+    for client_id in waiting.values_list("client_id", flat=True)[:PICK_CANDIDATES]:
+        pick = (
+            Job.objects.filter(client_id=client_id, status=JobStatus.QUEUED, provider__in=providers)
+            .order_by("created_at")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if pick is not None:
+            return pick
+    return _fairest_by_counting(providers)
+
+
+def _fairest_by_counting(providers: tuple[str, ...]) -> Any:
+    """The same choice by counting every queued job's client's running jobs: linear in the queue, kept
+    for what the load rows cannot answer quickly."""
     running = (
         Job.objects.filter(client=models.OuterRef("client"), status=JobStatus.PROCESSING)
         .values("client")
@@ -117,6 +218,28 @@ def _fairest_queued_job_id(providers: tuple[str, ...]) -> Any:
         .first()
     )
     return pick.pk if pick is not None else None
+
+
+def job_save_progress(job_id: Any, progress: int) -> bool:
+    """One write while a job renders: its progress (never backwards, at most 99) and its lease, together;
+    False when the job is no longer this worker's (canceled, or taken back after a lost lease).
+
+    Live progress goes to the page over the channel layer as often as it changes; the row only needs
+    it every few seconds (``PROGRESS_WRITE_INTERVAL``), for readers of the API and for the lease.
+    """
+    progress = max(0, min(99, int(progress)))
+    return bool(
+        Job.objects.filter(pk=job_id, status=JobStatus.PROCESSING).update(
+            progress=Greatest(models.F("progress"), models.Value(progress)),
+            lease_expires_at=lease_deadline(),
+            updated_at=timezone.now(),
+        )
+    )
+
+
+def job_is_mine(job_id: Any) -> bool:
+    """Whether the job is still processing (a read, no write): what a render asks every second."""
+    return Job.objects.filter(pk=job_id, status=JobStatus.PROCESSING).exists()
 
 
 def job_renew_lease(job_id: Any) -> bool:

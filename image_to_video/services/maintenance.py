@@ -19,7 +19,7 @@ from ..conf import get_config
 from ..models import FINAL_STATUSES, Job, JobStatus
 from ..providers import provider_names
 from .jobs import queue_run, turn_task
-from .lifecycle import job_forget_source, job_requeue
+from .lifecycle import job_forget_source, job_requeue, loads_recount
 from .provider_updates import schedule_poll
 from .scratch import sweep
 
@@ -34,7 +34,8 @@ class Recovery:
 
 
 def jobs_recover() -> Recovery:
-    """Hand back jobs whose lease expired and give every queued job a turn; safe to run anywhere, any time."""
+    """Hand back jobs whose lease expired, give every queued job a turn and count the clients' loads
+    again; safe to run anywhere, any time."""
     now = timezone.now()
     requeued = polls = 0
     expired = Job.objects.filter(status=JobStatus.PROCESSING, lease_expires_at__lt=now).only(
@@ -51,6 +52,8 @@ def jobs_recover() -> Recovery:
             log.warning("job %s: its worker stopped renewing the lease; queued again", job.pk)
             queue_run(job)  # its own turn now, not only when the count below notices
     turns = requeued + _send_missing_turns()  # each requeued job was sent its own turn above
+    if wrong := loads_recount():
+        log.warning("%d clients' queue counts had drifted; counted again", wrong)
     sweep()
     return Recovery(requeued=requeued, polls_resent=polls, turns_sent=turns)
 

@@ -24,7 +24,6 @@ import base64
 import json
 import logging
 import os
-import time
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -48,11 +47,10 @@ WEBHOOK_EVENTS = ("job.started", "job.progress", "job.completed", "job.failed", 
 DEFAULT_EVENTS = tuple(e for e in WEBHOOK_EVENTS if e != "job.progress")
 MAX_RETRY_GAP = 3600.0
 GIVE_UP_AFTER = timedelta(hours=24)
-PROGRESS_EVERY = 0.5  # seconds between job.progress calls for one job
+PROGRESS_EVERY = 0.5  # seconds between job.progress calls for one render (the render's reporter keeps time)
 CLAIM_MARGIN = 30.0  # seconds an attempt holds its delivery beyond its deadline
 ERROR_TEXT = 200  # characters of a failed reply kept in the delivery log
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
-_last_progress: dict[Any, float] = {}
 
 
 WebhookRefused = bounded_http.Refused  # a webhook URL that may not be called: not HTTPS, or not public
@@ -95,20 +93,19 @@ def _targets(job: Job, event: str) -> str | None:
     return None
 
 
-def deliveries_create(job: Job, event: str, *, asset: Asset | None = None) -> WebhookDelivery | None:
-    """Record the call reporting ``event`` (inside the caller's transaction) and attempt it after commit."""
-    url = _targets(job, event)
+def webhook_target(job: Job, event: str) -> str | None:
+    """Where ``event`` of ``job`` would be sent, or None: what a render asks once, not at every frame."""
+    return _targets(job, event)
+
+
+def deliveries_create(
+    job: Job, event: str, *, asset: Asset | None = None, url: str | None = None
+) -> WebhookDelivery | None:
+    """Record the call reporting ``event`` (inside the caller's transaction) and attempt it after commit;
+    ``url``: the target when the caller already knows it (:func:`webhook_target`), saving the lookup."""
+    url = url or _targets(job, event)
     if url is None:
         return None
-    if event == "job.progress":
-        now = time.monotonic()
-        if now - _last_progress.get(job.pk, 0.0) < PROGRESS_EVERY:
-            return None
-        if len(_last_progress) > 10_000:  # jobs that finished in another process never popped theirs
-            _last_progress.clear()
-        _last_progress[job.pk] = now
-    elif event in ("job.completed", "job.failed", "job.canceled"):
-        _last_progress.pop(job.pk, None)
     body = (
         {"type": event, "asset": AssetOut(asset).data}
         if asset is not None

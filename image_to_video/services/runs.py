@@ -8,22 +8,25 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from django.db import DatabaseError, close_old_connections
+from django.db import DatabaseError, close_old_connections, transaction
+from django.utils import timezone
 
-from .. import dispatch, logs, metrics, stopping
+from .. import dispatch, events, logs, metrics, stopping
 from ..conf import get_config
 from ..engine import EngineError, RenderCanceled
 from ..models import Job
+from ..outputs import JobOut
 from ..providers import ProviderError, get_provider
 from .jobs import job_hand_back, job_provider_failed, turn_task
 from .lifecycle import (
     job_fail,
+    job_is_mine,
     job_record_framing,
     job_record_provider_task,
-    job_renew_lease,
-    job_set_progress,
+    job_save_progress,
     job_start,
 )
+from .outbound import PROGRESS_EVERY, deliveries_create, webhook_target
 from .provider_requests import render_request
 from .provider_updates import schedule_poll
 from .scratch import StorageUnavailable, fetch_source, render_path, sweep
@@ -34,31 +37,65 @@ TRANSIENT_DB_ERRORS = (DatabaseError,)
 
 
 class ProgressReporter:
-    """Throttles a render's per-frame progress to a few saves a second; renews the lease; answers "stop?":
-    the job was canceled or taken back, or this worker is stopping and the render's grace ran out.
+    """A render's progress, lease and "stop?", at the cost each needs.
 
-    Progress and lease writes are best effort: a dropped database connection
-    costs a save (logged), never the render.
+    - Live progress goes to the client's group on the channel layer every ``PROGRESS_SAVE_INTERVAL``
+      (0.25 s), built from the job as it was when the render started: no read, no write.
+    - The row gets progress and lease in one write every ``PROGRESS_WRITE_INTERVAL`` (3 s): a 10 s render
+      writes it a handful of times, not several times a second.
+    - ``job.progress`` webhooks, for a job subscribed to them (asked once), every ``PROGRESS_EVERY``.
+    - Whether the job was canceled or taken back is a read every ``CANCEL_CHECK_INTERVAL`` (1 s); when
+      the worker is stopping and the render's grace ran out, the answer is yes (``handing_back``).
+
+    Every database call is best effort: a dropped connection costs a write (logged), never the render.
     """
 
-    def __init__(
-        self, job_id: Any, *, interval: float | None = None, extra: Callable[[float], None] | None = None
-    ) -> None:
-        self.job_id = job_id
-        self.interval = get_config().PROGRESS_SAVE_INTERVAL if interval is None else interval
+    def __init__(self, job: Job, *, extra: Callable[[float], None] | None = None) -> None:
+        config = get_config()
+        self.job = job
+        self.job_id = job.pk
         self.extra = extra
-        self._last_save = 0.0
-        self._last_check = 0.0
+        self.live_interval = config.PROGRESS_SAVE_INTERVAL
+        # The lease must be renewed well before it runs out, whatever the write interval says.
+        self.write_interval = min(config.PROGRESS_WRITE_INTERVAL, config.JOB_LEASE_SECONDS / 3)
+        self.check_interval = config.CANCEL_CHECK_INTERVAL
+        self._snapshot: dict[str, Any] | None = None
+        self._webhook: str | None | bool = False  # False: not asked yet
+        self._progress = 0
+        self._last_live = self._last_write = self._last_check = self._last_webhook = time.monotonic()
         self._canceled = False
         self.handing_back = False
 
     def __call__(self, fraction: float) -> None:
         if self.extra is not None:
             self.extra(fraction)
+        progress = max(0, min(99, int(fraction * 100)))
         now = time.monotonic()
-        if now - self._last_save >= self.interval:
-            self._last_save = now
-            self._best_effort(job_set_progress, self.job_id, int(fraction * 100))
+        if progress > self._progress and now - self._last_live >= self.live_interval:
+            self._last_live = now
+            self._progress = progress
+            self._publish(progress)
+            if now - self._last_webhook >= PROGRESS_EVERY:
+                self._last_webhook = now
+                self._best_effort(self._progress_webhook, progress)
+        if now - self._last_write >= self.write_interval:
+            self._last_write = now
+            if self._best_effort(job_save_progress, self.job_id, self._progress) is False:
+                self._canceled = True
+
+    def _publish(self, progress: int) -> None:
+        if self._snapshot is None:
+            self._snapshot = dict(JobOut(self.job).data)
+        data = {**self._snapshot, "progress": progress, "updatedAt": timezone.now().isoformat()}
+        events.publish_job_data(self.job.client_id, data)
+
+    def _progress_webhook(self, progress: int) -> None:
+        if self._webhook is False:
+            self._webhook = webhook_target(self.job, "job.progress")
+        if self._webhook:
+            self.job.progress = progress
+            with transaction.atomic():
+                deliveries_create(self.job, "job.progress", url=str(self._webhook))
 
     def should_cancel(self) -> bool:
         """True once the job is no longer this worker's (canceled, taken back after a lost lease), or once
@@ -68,10 +105,9 @@ class ProgressReporter:
         if self.handing_back:
             return True
         now = time.monotonic()
-        if not self._canceled and now - self._last_check >= self.interval:
+        if not self._canceled and now - self._last_check >= self.check_interval:
             self._last_check = now
-            still_ours = self._best_effort(job_renew_lease, self.job_id)
-            self._canceled = still_ours is False
+            self._canceled = self._best_effort(job_is_mine, self.job_id) is False
         return self._canceled
 
     @staticmethod
@@ -107,7 +143,7 @@ def job_run(job_id: Any, *, on_progress: Callable[[float], None] | None = None) 
 def _run(job: Job, on_progress: Callable[[float], None] | None) -> Job:
     with logs.job_context(job.pk):
         log.info("rendering with %s (attempt %d)", job.provider, job.attempts)
-        reporter = ProgressReporter(job.pk, extra=on_progress or dispatch.progress_hook())
+        reporter = ProgressReporter(job, extra=on_progress or dispatch.progress_hook())
         output = render_path(job)
         started = time.monotonic()
         source: Path | None = None

@@ -19,6 +19,8 @@ FAST = {
     "OUTBOUND_WEBHOOK_FIRST_RETRY": "0.5",
     "JOB_LEASE_SECONDS": "4",  # a silent worker's job is taken after this
     "PROGRESS_SAVE_INTERVAL": "0.2",
+    "PROGRESS_WRITE_INTERVAL": "0.2",
+    "CANCEL_CHECK_INTERVAL": "0.2",
     "MAX_ACTIVE_JOBS_PER_CLIENT": "6",
     "GENERATE_RATE": "100000/minute",
     "RUNWAY_POLL_INTERVALS": "0.2,0.5,1",

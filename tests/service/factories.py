@@ -6,6 +6,7 @@ import uuid
 from django.core.files.base import ContentFile
 
 from image_to_video.models import Job, JobStatus
+from image_to_video.services import lifecycle
 from tests.conftest import photo_bytes
 
 
@@ -24,5 +25,6 @@ def make_job(tenant, *, status=JobStatus.QUEUED, provider="local", **fields) -> 
     job = Job(id=uuid.uuid4(), client=tenant.client, user=tenant.user, provider=provider, status=status, **values)
     job.source_image.save("source.png", ContentFile(photo_bytes(64, 64)), save=False)
     job.save(force_insert=True)
+    lifecycle.loads_recount()  # made in any status at once: the clients' loads are counted, not moved
     time.sleep(0.002)  # distinct created_at for ordering
     return job

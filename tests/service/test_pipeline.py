@@ -104,6 +104,9 @@ def test_json_data_uri_becomes_an_asset_in_s3(in_process, tenant, s3):
         "height": 108,
         "focus": "auto",
         "keyframes": None,
+        "loop": False,
+        "videoCodec": "h264",
+        "motionBlur": 0.0,
     }
     assert body["error"] is None and body["assetId"] is None and body["videoUrl"] is None
     assert_filed(body["jobId"], tenant, s3, width=192, height=108, duration=1.5, frames=45)
@@ -151,6 +154,9 @@ def test_defaults_follow_the_contract(in_process, tenant, s3):
         "height": 128,
         "focus": "auto",
         "keyframes": None,
+        "loop": False,
+        "videoCodec": "h264",
+        "motionBlur": 0.0,
     }
     wait_for_job(response.json()["jobId"], asset=True)
 

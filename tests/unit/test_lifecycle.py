@@ -197,3 +197,79 @@ def test_a_job_subscribed_to_progress_gets_a_progress_delivery(tenant):
     )
     lifecycle.job_set_progress(job.pk, 30)
     assert list(WebhookDelivery.objects.filter(job=job).values_list("event", flat=True)) == ["job.progress"]
+
+
+def test_a_renders_one_write_carries_progress_and_lease_and_says_whether_it_is_still_ours(tenant):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    job = lifecycle.job_start(make_job(tenant).pk)
+    Job.objects.filter(pk=job.pk).update(lease_expires_at=timezone.now() + timedelta(seconds=1))
+    assert lifecycle.job_save_progress(job.pk, 40) is True
+    row = Job.objects.get(pk=job.pk)
+    assert row.progress == 40 and row.lease_expires_at > timezone.now() + timedelta(seconds=20)
+    assert lifecycle.job_save_progress(job.pk, 30) is True and Job.objects.get(pk=job.pk).progress == 40
+    assert lifecycle.job_save_progress(job.pk, 100) is True and Job.objects.get(pk=job.pk).progress == 99
+    assert lifecycle.job_is_mine(job.pk) is True
+    lifecycle.job_cancel_row(job.pk)
+    assert lifecycle.job_save_progress(job.pk, 60) is False and lifecycle.job_is_mine(job.pk) is False
+
+
+def _load(tenant):
+    from image_to_video.models import ClientLoad
+
+    load = ClientLoad.objects.filter(client_id=tenant.client.pk).first()
+    return (load.running, load.queued, load.oldest_queued) if load else None
+
+
+def test_every_move_keeps_the_clients_load_in_the_same_transaction(tenant):
+    first, second = make_job(tenant), make_job(tenant)
+    assert _load(tenant) == (0, 2, first.created_at)
+    lifecycle.job_start(first.pk)
+    assert _load(tenant) == (1, 1, second.created_at), "the oldest queued is the next one now"
+    lifecycle.job_requeue(first.pk)
+    assert _load(tenant) == (0, 2, first.created_at)
+    lifecycle.job_start(first.pk)
+    lifecycle.job_complete(first.pk)
+    assert _load(tenant) == (0, 1, second.created_at)
+    lifecycle.job_cancel_row(second.pk)
+    assert _load(tenant) == (0, 0, None)
+
+
+def test_a_new_job_counts_its_client_in(tenant):
+    job = make_job(tenant)
+    job.pk = None
+    import uuid
+
+    job.id = uuid.uuid4()
+    from django.db import transaction
+
+    with transaction.atomic():
+        lifecycle.job_insert(job)
+    assert _load(tenant)[:2] == (0, 2)
+
+
+def test_the_pick_reads_the_load_and_keeps_fairness(make_tenant):
+    busy, idle, later = make_tenant(), make_tenant(), make_tenant()
+    make_job(busy, status=JobStatus.PROCESSING, lease_expires_at=timezone.now())
+    make_job(busy, status=JobStatus.PROCESSING, lease_expires_at=timezone.now())
+    old_busy = make_job(busy)
+    idle_job = make_job(idle)
+    later_job = make_job(later)
+    assert lifecycle._fairest_queued_job_id(("local",)) == idle_job.pk, "fewest running, then oldest"
+    order = [lifecycle.job_start().pk for _ in range(3)]
+    assert order == [idle_job.pk, later_job.pk, old_busy.pk]
+
+
+def test_a_drifted_load_is_counted_again_and_the_pick_never_depends_on_it(tenant, make_tenant):
+    from image_to_video.models import ClientLoad
+
+    job = make_job(tenant)
+    ClientLoad.objects.filter(client_id=tenant.client.pk).update(queued=0, running=7, oldest_queued=None)
+    assert lifecycle.job_start().pk == job.pk, "a client the load hides is still found, by counting"
+    lifecycle.job_requeue(job.pk)
+    ClientLoad.objects.all().delete()
+    assert lifecycle.loads_recount() == 1
+    assert _load(tenant) == (0, 1, job.created_at)
+    assert lifecycle.loads_recount() == 0
