@@ -208,8 +208,15 @@ class ClientLoad(models.Model):
     (running, oldest_queued) instead of counting every queued job; the recovery sweep recounts it all, so
     a count that drifts (a crash between two writes cannot, they share a transaction) heals itself."""
 
+    # No foreign-key constraint in the database: writing this row then never takes a lock on the client's
+    # row, which job creation holds (FOR UPDATE) while it counts the client's jobs; the ORM still deletes
+    # the row with its client.
     client = models.OneToOneField(
-        client_model_label(), on_delete=models.CASCADE, primary_key=True, related_name="image_to_video_load"
+        client_model_label(),
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="image_to_video_load",
+        db_constraint=False,
     )
     running = models.IntegerField(default=0)
     queued = models.IntegerField(default=0)

@@ -43,6 +43,7 @@ class Migration(migrations.Migration):
                         related_name="image_to_video_load",
                         serialize=False,
                         to=settings.AIRWAVE_CLIENT_MODEL,
+                        db_constraint=False,
                     ),
                 ),
                 ("running", models.IntegerField(default=0)),

@@ -19,14 +19,12 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Model
 
-from assets.clients import get_client_model
-
 from .. import dispatch, events, metrics, tasks
 from ..conf import get_config
 from ..engine import DEFAULT_DIRECTION, Keyframe, MotionParams
 from ..models import FINAL_STATUSES, Job, JobStatus
 from ..providers import get_provider, provider_class
-from .lifecycle import job_cancel_row, job_fail, job_fall_back, job_insert, job_requeue
+from .lifecycle import client_load_lock, job_cancel_row, job_fail, job_fall_back, job_insert, job_requeue
 from .provider_requests import render_request
 from .scratch import StorageUnavailable
 
@@ -194,9 +192,9 @@ def job_create(
 
 
 def _check_active_limit(client: Model) -> None:
-    """Raise ClientBusy at the limit; the client's row lock makes concurrent submits count one by one."""
+    """Raise ClientBusy at the limit; the client's load row lock makes concurrent submits count one by one."""
     limit = get_config().MAX_ACTIVE_JOBS_PER_CLIENT
-    get_client_model()._default_manager.select_for_update().filter(pk=client.pk).first()
+    client_load_lock(client.pk)
     if Job.objects.filter(client_id=client.pk).exclude(status__in=FINAL_STATUSES).count() >= limit:
         raise ClientBusy(limit)
 

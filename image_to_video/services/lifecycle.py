@@ -49,6 +49,18 @@ LOAD_DELTAS = {
 }
 
 
+def client_load_lock(client_id: Any) -> None:
+    """Lock the client's load row (made if missing) for the rest of the transaction: the one place a
+    client's concurrent submits queue behind each other, so its active jobs are counted one by one.
+
+    Not the client's own row: a worker's transaction ends by taking this row too, and at commit checks
+    the foreign keys of what it wrote, which locks the client's row (KEY SHARE); a submit holding the
+    client's row FOR UPDATE while waiting for this one would deadlock with it.
+    """
+    ClientLoad.objects.bulk_create([ClientLoad(client_id=client_id)], ignore_conflicts=True)
+    ClientLoad.objects.select_for_update().filter(client_id=client_id).first()
+
+
 def _load_moved(client_id: Any, *, running: int = 0, queued: int = 0) -> None:
     """The client's load after one of its jobs moved, in the same transaction as the move: the counts by
     the deltas, and its oldest queued job looked up again (one probe of the queued-jobs index). A client
@@ -131,12 +143,12 @@ def transition(job_id: Any, to: str, **fields: Any) -> Job | None:
         if to in FINAL_STATUSES:
             job.completed_at = now
         job.save(update_fields=["status", "updated_at", "started_at", "completed_at", *fields])
-        running, queued = LOAD_DELTAS.get((came_from, JobStatus(to)), (0, 0))
-        if running or queued:
-            _load_moved(job.client_id, running=running, queued=queued)
         event = "job.started" if first_start else OUTBOUND_EVENTS.get(to)
         if event:
             deliveries_create(job, event)  # in this transaction: the delivery row is the outbox
+        running, queued = LOAD_DELTAS.get((came_from, JobStatus(to)), (0, 0))
+        if running or queued:  # last: the client's load row is the lock this transaction takes last
+            _load_moved(job.client_id, running=running, queued=queued)
         final = to in FINAL_STATUSES
         transaction.on_commit(lambda: events.publish_job(job.pk, final=final), robust=True)
         if final:
