@@ -148,6 +148,8 @@ class Job(models.Model):
             models.Index(fields=["client", "-created_at"]),
             # A client's queued jobs, oldest first: the fair pick's one probe, and the oldest a load row keeps.
             models.Index(fields=["client", "created_at"], condition=models.Q(status="queued"), name="i2v_job_queued"),
+            # The running jobs: few (one per busy worker), counted by the recovery sweep's recount.
+            models.Index(fields=["client"], condition=models.Q(status="processing"), name="i2v_job_running"),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -66,5 +66,11 @@ class Migration(migrations.Migration):
                 condition=models.Q(("status", "queued")), fields=["client", "created_at"], name="i2v_job_queued"
             ),
         ),
+        migrations.AddIndex(
+            model_name="job",
+            index=models.Index(
+                condition=models.Q(("status", "processing")), fields=["client"], name="i2v_job_running"
+            ),
+        ),
         migrations.RunPython(count_loads, migrations.RunPython.noop),
     ]

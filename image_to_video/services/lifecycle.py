@@ -96,27 +96,29 @@ def _load_counted(client_id: Any) -> None:
 
 
 def loads_recount() -> int:
-    """Count every client's load again from its jobs (the recovery sweep), so a count that drifted heals;
+    """Count the clients' loads again from their jobs (the recovery sweep), so a count that drifted heals;
     returns how many rows were wrong.
 
-    The rows are locked first, then the jobs counted: a move that committed before is in the count, and
-    one still waiting for its client's row adds its delta after this write, as it should.
+    One aggregate over the active jobs (two partial indexes), without locks, finds the rows that look
+    wrong; each of those is then locked and counted again for its own client, so a move that commits
+    meanwhile is either in the count or adds its delta after it, and nothing waits on the aggregate.
     """
+    truth = {row["client_id"]: (row["running"], row["queued"], row["oldest"]) for row in _counted(Job.objects.all())}
+    loads = {load.client_id: (load.running, load.queued, load.oldest_queued) for load in ClientLoad.objects.all()}
     wrong = 0
-    with transaction.atomic():
-        loads = {load.client_id: load for load in ClientLoad.objects.select_for_update().order_by("pk")}
-        truth = {row["client_id"]: row for row in _counted(Job.objects.all())}
-        for client_id in set(loads) | set(truth):
-            row = truth.get(client_id)
+    for client_id in set(loads) | set(truth):
+        if loads.get(client_id, (0, 0, None)) == truth.get(client_id, (0, 0, None)):
+            continue
+        with transaction.atomic():
+            client_load_lock(client_id)
+            load = ClientLoad.objects.get(client_id=client_id)
+            row = next(iter(_counted(Job.objects.filter(client_id=client_id))), None)
             counted = (row["running"], row["queued"], row["oldest"]) if row else (0, 0, None)
-            load = loads.get(client_id)
-            if load is not None and (load.running, load.queued, load.oldest_queued) == counted:
-                continue
-            wrong += 1
-            ClientLoad.objects.update_or_create(
-                client_id=client_id,
-                defaults={"running": counted[0], "queued": counted[1], "oldest_queued": counted[2]},
-            )
+            if (load.running, load.queued, load.oldest_queued) != counted:
+                wrong += 1
+                ClientLoad.objects.filter(client_id=client_id).update(
+                    running=counted[0], queued=counted[1], oldest_queued=counted[2]
+                )
     return wrong
 
 
