@@ -71,6 +71,8 @@ class ProgressReporter:
             self.extra(fraction)
         progress = max(0, min(99, int(fraction * 100)))
         now = time.monotonic()
+        if self._canceled:
+            return  # the job is no longer this render's: nothing more is said of it
         if progress > self._progress and now - self._last_live >= self.live_interval:
             self._last_live = now
             self._progress = progress

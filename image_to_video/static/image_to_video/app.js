@@ -1017,6 +1017,9 @@ function upsertJob(job, isNew = false, reveal = false) {
   if (job.clientId !== clientId()) return;
   const known = jobs.get(job.jobId);
   if (known && Date.parse(known.updatedAt) > Date.parse(job.updatedAt)) return;  // never go backwards
+  // A final status is the last word: a live progress event still on its way (sent from the render before it
+  // saw the cancel) never brings a finished job back to "processing".
+  if (known && FINAL.has(known.status) && !FINAL.has(job.status)) return;
   jobs.set(job.jobId, job);
   const card = jobCard(job);
   const existing = $(`job-${job.jobId}`);
