@@ -62,7 +62,8 @@ class ProgressReporter:
         self._snapshot: dict[str, Any] | None = None
         self._webhook: str | None | bool = False  # False: not asked yet
         self._progress = 0
-        self._last_live = self._last_write = self._last_check = self._last_webhook = time.monotonic()
+        self._last_live = self._last_write = self._last_check = time.monotonic()
+        self._last_webhook = float("-inf")  # the first progress a subscriber hears of comes at once
         self._canceled = False
         self.handing_back = False
 
@@ -95,7 +96,7 @@ class ProgressReporter:
         if self._webhook is False:
             self._webhook = webhook_target(self.job, "job.progress")
         if self._webhook:
-            self.job.progress = progress
+            self.job.progress, self.job.updated_at = progress, timezone.now()
             with transaction.atomic():
                 deliveries_create(self.job, "job.progress", url=str(self._webhook))
 
