@@ -6,6 +6,8 @@ and the number of terms is capped: past the cap the answer is a 400 naming the
 parameter.
 """
 
+import functools
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +19,7 @@ from .clients import parse_client_key
 from .models import Asset
 
 MAX_TERMS = 10  # tags, categories, or search words per request
+QUALITY_MEASURES = ("jitterPx", "borderPixels", "subjectInFrame", "flicker")  # what metadata.quality flags
 
 
 def _cap(param: str, terms: list[str]) -> None:
@@ -63,7 +66,7 @@ class AssetFilter(django_filters.FilterSet):
     )
     qualityFlag = django_filters.ChoiceFilter(
         method="filter_quality_flag",
-        choices=[(n, n) for n in ("jitterPx", "borderPixels", "subjectInFrame", "flicker")],
+        choices=[(n, n) for n in QUALITY_MEASURES],
         help_text="assets whose metadata.quality flags this measure",
     )
     ordering = django_filters.OrderingFilter(fields=(("created_at", "createdAt"), ("name", "name"), ("size", "size")))
@@ -87,7 +90,9 @@ class AssetFilter(django_filters.FilterSet):
         )
 
     def filter_quality_flag(self, qs, name, value):
-        return qs.filter(metadata__quality__flags__contains=[value])
+        # One position of the flags list per measure: JSON containment is not on every database (SQLite).
+        at_any = [Q(**{f"metadata__quality__flags__{i}": value}) for i in range(len(QUALITY_MEASURES))]
+        return qs.filter(functools.reduce(operator.or_, at_any))
 
     def filter_search(self, qs, name, value):
         words = value.split()

@@ -42,6 +42,10 @@ def test_post_poll_download_on_embedded_defaults(embedded_server):
         assert (info.width, info.height, info.frames) == (160, 96, 30)
     finally:
         path.unlink()
+    # The quality filters on SQLite too (JSON containment is PostgreSQL's alone).
+    for query, count in (("quality=ok", 1), ("quality=flagged", 0), ("qualityFlag=flicker", 0)):
+        listed = requests.get(f"{base}/api/assets/?{query}", headers=auth, timeout=10)
+        assert listed.status_code == 200 and listed.json()["count"] == count, (query, listed.text)
     # The other client's member sees neither the job nor the file.
     other_auth = {"Authorization": f"Token {other['token']}"}
     assert requests.get(f"{base}/api/image-to-video/jobs/{job_id}", headers=other_auth, timeout=10).status_code == 404
