@@ -4,7 +4,7 @@ the host's REST_FRAMEWORK defaults change nothing here."""
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.urls import reverse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
@@ -18,6 +18,7 @@ from .policy import ApiPolicy, PageSizePagination
 from .selectors import assets_visible_to
 from .serializers import AssetOut, ShareOut, ShareRequest
 from .services import share_link_create, share_links_revoke
+from .views import part_response
 
 
 class AssetViewSet(ApiPolicy, viewsets.ReadOnlyModelViewSet):
@@ -39,6 +40,9 @@ class AssetViewSet(ApiPolicy, viewsets.ReadOnlyModelViewSet):
             raise Http404 from None
 
 
+MEMBERS_ONLY = {"Cache-Control": "private, max-age=300", "X-Content-Type-Options": "nosniff"}
+
+
 class AssetFileView(ApiPolicy):
     """An asset's video or poster from the apps' private storage, to members of its client only
     (on S3 the API hands out presigned URLs instead, but this works there too)."""
@@ -51,19 +55,11 @@ class AssetFileView(ApiPolicy):
             asset = assets_visible_to(request.user).filter(pk=assetId).first()
         except (ValidationError, ValueError):
             asset = None
-        field = getattr(asset, self.part, None)
-        if asset is None or not field:
+        if asset is None:
             raise Http404
-        try:
-            handle = field.storage.open(field.name, "rb")
-        except FileNotFoundError:
-            raise Http404 from None
-        content_type = asset.content_type if self.part == "file" else "image/jpeg"
-        filename = (field.name or "").rsplit("/", 1)[-1]
-        response = FileResponse(handle, content_type=content_type, as_attachment=False, filename=filename)
-        response["Cache-Control"] = "private, max-age=300"
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return part_response(
+            asset, self.part, {"Cache-Control": "private, max-age=300", "X-Content-Type-Options": "nosniff"}
+        )
 
 
 class AssetShareView(ApiPolicy):

@@ -24,18 +24,33 @@ PRIVATE = {
 }
 
 
-def _live(token: str) -> tuple[Asset, ShareLink]:
+def part_response(asset: Asset, part: str, headers: dict[str, str]) -> FileResponse:
+    """An asset's stored ``file`` or ``poster`` as a streamed response with ``headers``; 404 when it has
+    none or the storage no longer holds it. Every view that serves an asset's bytes goes through here."""
+    field = getattr(asset, part)
+    if not field:
+        raise Http404
+    try:
+        handle = field.storage.open(field.name, "rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    content_type = asset.content_type if part == "file" else "image/jpeg"
+    filename = (field.name or "").rsplit("/", 1)[-1]
+    response = FileResponse(handle, content_type=content_type, as_attachment=False, filename=filename)
+    for name, value in headers.items():
+        response[name] = value
+    return response
+
+
+def _live(token: str) -> tuple[Asset, ShareLink] | None:
+    """The asset and link of a live share link; None once it has expired (410); 404 unknown or revoked."""
     try:
         found = shared_asset(token)
     except LinkExpired:
-        raise _Gone from None
+        return None
     if found is None:
         raise Http404
     return found
-
-
-class _Gone(Exception):
-    pass
 
 
 def _gone() -> HttpResponse:
@@ -48,10 +63,10 @@ def _gone() -> HttpResponse:
 @require_safe
 def shared_page(request: HttpRequest, token: str) -> HttpResponse:
     """A page with the video playing."""
-    try:
-        asset, link = _live(token)
-    except _Gone:
+    live = _live(token)
+    if live is None:
         return _gone()
+    asset, link = live
     left = int((link.expires_at - timezone.now()).total_seconds())
     video = presigned_url(asset.file.name or "", asset.file.storage, at_most=left) or reverse(
         "assets:shared-file", args=[token]
@@ -74,21 +89,8 @@ def shared_page(request: HttpRequest, token: str) -> HttpResponse:
 def _shared_part(part: str):
     @require_safe
     def view(request: HttpRequest, token: str) -> HttpResponseBase:
-        try:
-            asset, _ = _live(token)
-        except _Gone:
-            return _gone()
-        field = getattr(asset, part)
-        if not field:
-            raise Http404
-        try:
-            handle = field.storage.open(field.name, "rb")
-        except FileNotFoundError:
-            raise Http404 from None
-        response = FileResponse(handle, content_type=asset.content_type if part == "file" else "image/jpeg")
-        for name, value in PRIVATE.items():
-            response[name] = value
-        return response
+        live = _live(token)
+        return _gone() if live is None else part_response(live[0], part, PRIVATE)
 
     view.__name__ = f"shared_{part}"
     return view

@@ -23,7 +23,6 @@ from itertools import pairwise
 from pathlib import Path
 
 import av
-import cv2
 import imageio_ffmpeg
 import numpy as np
 
@@ -164,20 +163,10 @@ def grey_frames(path: Path) -> list[np.ndarray]:
 
 
 def shift(a: np.ndarray, b: np.ndarray, refine: bool) -> tuple[float, float]:
-    """Sub-pixel shift of ``b`` against ``a`` by phase correlation (Hanning window).
+    """The engine's own measure (what ``metadata.quality.jitterPx`` uses), plain or refined."""
+    from image_to_video.engine.probe import global_shift
 
-    The plain estimate (a centroid around the peak) is biased toward whole
-    pixels by up to ~0.2 px; ``refine`` shifts ``b`` back by that estimate and
-    measures the remainder, where the bias is nil.
-    """
-    window = cv2.createHanningWindow(a.shape[::-1], cv2.CV_64F)
-    (dx, dy), _ = cv2.phaseCorrelate(a, b, window)
-    if refine:
-        back = np.float64([[1, 0, -dx], [0, 1, -dy]])
-        moved = cv2.warpAffine(b, back, a.shape[::-1], flags=cv2.INTER_LANCZOS4, borderMode=cv2.BORDER_REFLECT)
-        (rx, ry), _ = cv2.phaseCorrelate(a, moved, window)
-        dx, dy = dx + rx, dy + ry
-    return dx, dy
+    return global_shift(a, b, refine)
 
 
 def zoom_jitter(frames: list[np.ndarray], refine: bool = True) -> float:

@@ -58,6 +58,26 @@ def setup_django() -> None:
     call_command("migrate", verbosity=0)
 
 
+def _job(client, user, **fields):
+    """A queued local job of ``client`` (a 3 s 1080×1080 zoom unless ``fields`` say otherwise), unsaved."""
+    from image_to_video.models import Job, JobStatus
+
+    values = {
+        "provider": "local",
+        "status": JobStatus.QUEUED,
+        "motion_type": "zoom",
+        "motion_direction": "in",
+        "motion_strength": 50,
+        "duration": 3.0,
+        "output_format": "mp4",
+        "width": 1080,
+        "height": 1080,
+        "source_content_type": "image/png",
+        **fields,
+    }
+    return Job(id=uuid.uuid4(), client=client, user=user, **values)
+
+
 def build_queue(queued: int, clients: int, running: int) -> list:
     from django.contrib.auth import get_user_model
     from django.db import connection
@@ -75,21 +95,11 @@ def build_queue(queued: int, clients: int, running: int) -> list:
     for i in range(queued + running):
         status = JobStatus.PROCESSING if i < running else JobStatus.QUEUED
         rows.append(
-            Job(
-                id=uuid.uuid4(),
-                client=made[(i * 7919) % clients],  # a few clients hold most running jobs, as bursts do
-                user=user,
-                provider="local",
+            _job(
+                made[(i * 7919) % clients],  # a few clients hold most running jobs, as bursts do
+                user,
                 status=status,
-                motion_type="zoom",
-                motion_direction="in",
-                motion_strength=50,
-                duration=3.0,
-                output_format="mp4",
-                width=1080,
-                height=1080,
                 source_image=f"sources/{i}.png",
-                source_content_type="image/png",
                 lease_expires_at=now + timedelta(hours=1) if status == JobStatus.PROCESSING else None,
                 created_at=now - timedelta(seconds=queued + running - i),
             )
@@ -130,21 +140,7 @@ def render_updates() -> tuple[int, float]:
     Job.objects.all().delete()
     client = Client.objects.create(name=f"render {uuid.uuid4().hex[:6]}")
     user = get_user_model().objects.get_or_create(username="scale")[0]
-    job = Job(
-        id=uuid.uuid4(),
-        client=client,
-        user=user,
-        provider="local",
-        status=JobStatus.QUEUED,
-        motion_type="pan",
-        motion_direction="right",
-        motion_strength=50,
-        duration=10.0,
-        output_format="mp4",
-        width=1920,
-        height=1080,
-        source_content_type="image/png",
-    )
+    job = _job(client, user, motion_type="pan", motion_direction="right", duration=10.0, width=1920)
     job.source_image.save(
         "source.png", ContentFile((ROOT / "image_to_video/sample/astronaut.png").read_bytes()), save=False
     )

@@ -9,6 +9,7 @@ from django.utils.html import format_html
 
 from assets.storage import presigned_url
 from assets.users import user_search_fields
+from assets.views import part_response
 
 from . import services
 from .filing import AssetStoreError, asset_create_from_job
@@ -181,12 +182,9 @@ class JobAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         job = get_object_or_404(Job.objects.select_related("asset"), pk=job_id)
-        if job.asset is None or not job.asset.file:
+        if job.asset is None:
             raise Http404
-        try:
-            return FileResponse(job.asset.file.open("rb"), content_type=job.asset.content_type or None)
-        except FileNotFoundError:
-            raise Http404 from None
+        return part_response(job.asset, "file", {"X-Content-Type-Options": "nosniff"})
 
     def source_view(self, request, job_id):
         """The job's source image, for the job's page: staff who may view jobs only."""

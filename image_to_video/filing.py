@@ -26,7 +26,7 @@ from assets.storage import files_storage
 from . import events, logs, metrics
 from .conf import get_config
 from .engine import EngineError
-from .engine.probe import VideoFacts, VideoQuality, inspect_video, poster_jpeg
+from .engine.probe import VideoFacts, VideoQuality, inspect_video_with_poster
 from .models import ORIGIN_PREFIX, Job, JobStatus
 from .providers import ProviderError
 from .services.lifecycle import job_link_asset, job_record_video
@@ -136,8 +136,7 @@ def _facts_and_poster(name: str) -> tuple[VideoFacts | None, VideoQuality | None
         except Exception as exc:
             raise AssetStoreError(f"{name} could not be read from storage ({type(exc).__name__})") from exc
         try:
-            facts, quality = inspect_video(local)  # one download, one decode: the facts and the quality
-            poster = poster_jpeg(local, facts.frame_count)
+            facts, quality, poster = inspect_video_with_poster(local)  # one download, one decode
         except Exception as exc:  # noqa: BLE001 - whatever the file is, it is filed (without facts)
             log.error("could not probe %s (%s): filed without facts or poster", name, exc)
             return None, None, ""

@@ -150,6 +150,11 @@ class Job(models.Model):
             models.Index(fields=["client", "created_at"], condition=models.Q(status="queued"), name="i2v_job_queued"),
             # The running jobs: few (one per busy worker), counted by the recovery sweep's recount.
             models.Index(fields=["client"], condition=models.Q(status="processing"), name="i2v_job_running"),
+            # Queued jobs of one provider kind: the pick's fallback reads only these, so a Runway turn does
+            # not count a long local queue (nor a render turn a Runway one).
+            models.Index(
+                fields=["provider", "created_at"], condition=models.Q(status="queued"), name="i2v_job_queued_kind"
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -76,7 +76,22 @@ MEASURE_SIDE = 256  # the grey copy phase correlation runs on
 
 def inspect_video(path: str | os.PathLike[str]) -> tuple[VideoFacts, VideoQuality]:
     """The facts and the quality of a video, decoding it once."""
+    facts, quality, _ = _inspect(path, poster=False)
+    return facts, quality
+
+
+def inspect_video_with_poster(path: str | os.PathLike[str]) -> tuple[VideoFacts, VideoQuality, bytes]:
+    """The facts, the quality and a poster (JPEG) of a video, from the same single decode: what filing
+    needs of a stored video."""
+    facts, quality, poster = _inspect(path, poster=True)
+    if poster is None:
+        raise ValueError("the video has no frames")
+    return facts, quality, poster
+
+
+def _inspect(path: str | os.PathLike[str], *, poster: bool) -> tuple[VideoFacts, VideoQuality, bytes | None]:
     size = os.path.getsize(path)
+    best: tuple[float, np.ndarray] | None = None
     shifts: list[tuple[float, float]] = []
     means: list[float] = []
     border = 0
@@ -84,8 +99,14 @@ def inspect_video(path: str | os.PathLike[str]) -> tuple[VideoFacts, VideoQualit
     scale = 1.0
     with av.open(os.fspath(path)) as container:
         stream = container.streams.video[0]
+        wanted = _poster_candidates(_frames_expected(container, stream)) if poster else set()
         count, end = 0, 0.0
         for frame in container.decode(stream):
+            if count in wanted:
+                rgb = frame.to_ndarray(format="rgb24")
+                score = _score(rgb)
+                if best is None or score > best[0]:
+                    best = (score, rgb)
             count += 1
             if frame.pts is not None and frame.time_base is not None:
                 length = getattr(frame, "duration", None) or 0  # PyAV before 15 has no frame duration
@@ -104,7 +125,7 @@ def inspect_video(path: str | os.PathLike[str]) -> tuple[VideoFacts, VideoQualit
             small = cv2.resize(luma, (round(w / scale), round(h / scale)), interpolation=cv2.INTER_AREA)
             grey = small.astype(np.float64)
             if previous is not None:
-                shifts.append(_shift(previous, grey))
+                shifts.append(global_shift(previous, grey))
             previous = grey
         rate = stream.average_rate or stream.guessed_rate
         fps = float(rate) if rate else (count / end if end else 0.0)
@@ -124,20 +145,40 @@ def inspect_video(path: str | os.PathLike[str]) -> tuple[VideoFacts, VideoQualit
         bitrate=bitrate,
         size=size,
     )
-    return facts, VideoQuality(
+    quality = VideoQuality(
         jitter_px=round(_jitter(shifts) * scale, 3), border_pixels=border, flicker=round(_flicker(means), 3)
     )
+    return facts, quality, _jpeg(best[1]) if best is not None else None
 
 
-def _shift(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
-    """Sub-pixel shift of ``b`` against ``a``; the first estimate's pull toward whole pixels removed by
-    measuring once more after shifting ``b`` back."""
+def _frames_expected(container: Any, stream: Any) -> int:
+    """The frame count the header promises (or its duration at its rate): where the poster's candidates
+    are spread before the frames are counted."""
+    if stream.frames:
+        return int(stream.frames)
+    rate = stream.average_rate or stream.guessed_rate
+    seconds = float(container.duration) / 1_000_000 if container.duration else 0.0
+    return max(1, round(seconds * float(rate))) if rate else 1
+
+
+def _poster_candidates(frame_count: int) -> set[int]:
+    return {round(i * (frame_count - 1) / max(1, POSTER_CANDIDATES - 1)) for i in range(POSTER_CANDIDATES)}
+
+
+def global_shift(a: np.ndarray, b: np.ndarray, refine: bool = True) -> tuple[float, float]:
+    """Sub-pixel shift of ``b`` against ``a`` by phase correlation (Hanning window).
+
+    The plain estimate (a centroid around the peak) is biased toward whole pixels by up to ~0.2 px;
+    ``refine`` shifts ``b`` back by that estimate and measures the remainder, where the bias is nil.
+    """
     window = cv2.createHanningWindow(a.shape[::-1], cv2.CV_64F)
     (dx, dy), _ = cv2.phaseCorrelate(a, b, window)
-    back = np.array([[1.0, 0.0, -dx], [0.0, 1.0, -dy]], dtype=np.float64)
-    moved = cv2.warpAffine(b, back, a.shape[::-1], flags=cv2.INTER_LANCZOS4, borderMode=cv2.BORDER_REFLECT)
-    (rx, ry), _ = cv2.phaseCorrelate(a, moved, window)
-    return dx + rx, dy + ry
+    if refine:
+        back = np.array([[1.0, 0.0, -dx], [0.0, 1.0, -dy]], dtype=np.float64)
+        moved = cv2.warpAffine(b, back, a.shape[::-1], flags=cv2.INTER_LANCZOS4, borderMode=cv2.BORDER_REFLECT)
+        (rx, ry), _ = cv2.phaseCorrelate(a, moved, window)
+        dx, dy = dx + rx, dy + ry
+    return dx, dy
 
 
 # Savitzky-Golay smoothing, 9 frames, quadratic: the local trend a smooth camera's shifts follow, whatever
@@ -172,21 +213,9 @@ def _score(rgb: np.ndarray) -> float:
     return float(cv2.Laplacian(grey, cv2.CV_64F).var())
 
 
-def poster_jpeg(path: str | os.PathLike[str], frame_count: int) -> bytes:
-    """A JPEG still of the video: its best-scored candidate frame, at most POSTER_SIDE px long."""
-    wanted = {round(i * (frame_count - 1) / max(1, POSTER_CANDIDATES - 1)) for i in range(POSTER_CANDIDATES)}
-    best: tuple[float, np.ndarray] | None = None
-    with av.open(os.fspath(path)) as container:
-        for index, frame in enumerate(container.decode(video=0)):
-            if index not in wanted:
-                continue
-            rgb = frame.to_ndarray(format="rgb24")
-            score = _score(rgb)
-            if best is None or score > best[0]:
-                best = (score, rgb)
-    if best is None:
-        raise ValueError("the video has no frames")
-    image = Image.fromarray(best[1])
+def _jpeg(rgb: np.ndarray) -> bytes:
+    """The poster: a frame at most POSTER_SIDE px long, as JPEG."""
+    image = Image.fromarray(rgb)
     image.thumbnail((POSTER_SIDE, POSTER_SIDE), Image.Resampling.LANCZOS)
     out = io.BytesIO()
     image.save(out, "JPEG", quality=POSTER_QUALITY, optimize=True)

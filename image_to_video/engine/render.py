@@ -143,7 +143,11 @@ class FrameRenderer:
         sums = [np.zeros(dst.shape, np.float32) for dst in out] if len(times) > 1 else None
         for seconds in times:
             m = self._matrix_at(seconds)
-            matrices = [m] if self.pixel_format == "rgb24" else [m, _chroma_matrix(m), _chroma_matrix(m)]
+            if self.pixel_format == "rgb24":
+                matrices = [m]
+            else:
+                mc = _chroma_matrix(m)
+                matrices = [m, mc, mc]
             for plane, (src, matrix, size, dst) in enumerate(zip(sources, matrices, sizes, out, strict=True)):
                 cv2.warpAffine(
                     src,

@@ -1,5 +1,6 @@
 """The embedded service over real HTTP: uvicorn, SQLite, local files, the in-process worker."""
 
+import contextlib
 import json
 import socket
 import time
@@ -72,6 +73,34 @@ def test_oversized_bodies_are_refused_before_anything_reads_them(embedded_server
     assert requests.get(f"{base}/healthz", timeout=5).ok, "the server is fine afterwards"
 
 
+@contextlib.contextmanager
+def _healthz_timed(base: str):
+    """While the block runs, /healthz is asked every 0.1 s from a thread; yields the list of its answer
+    times (each answer must be a 200)."""
+    import threading
+
+    times: list[float] = []
+    done = threading.Event()
+    failures: list[str] = []
+
+    def probe():
+        while not done.is_set():
+            started = time.monotonic()
+            if not requests.get(f"{base}/healthz", timeout=10).ok:
+                failures.append("healthz failed")
+            times.append(time.monotonic() - started)
+            time.sleep(0.1)
+
+    prober = threading.Thread(target=probe)
+    prober.start()
+    try:
+        yield times
+    finally:
+        done.set()
+        prober.join()
+    assert not failures, failures
+
+
 def _peak_rss_mb(pid: int) -> float:
     for line in open(f"/proc/{pid}/status"):
         if line.startswith("VmHWM:"):
@@ -82,7 +111,6 @@ def _peak_rss_mb(pid: int) -> float:
 def test_twenty_decompression_bombs_at_once_leave_the_server_small_and_answering(tmp_path):
     import base64
     import io
-    import threading
     from concurrent.futures import ThreadPoolExecutor
 
     from PIL import Image
@@ -94,28 +122,14 @@ def test_twenty_decompression_bombs_at_once_leave_the_server_small_and_answering
     proc, base, (bomber,) = embedded_stack(tmp_path, ("Bombs",))
     auth = {"Authorization": f"Token {bomber['token']}"}
     try:
-        health: list[float] = []
-        done = threading.Event()
-
-        def probe():
-            while not done.is_set():
-                started = time.monotonic()
-                assert requests.get(f"{base}/healthz", timeout=10).ok
-                health.append(time.monotonic() - started)
-                time.sleep(0.1)
-
-        prober = threading.Thread(target=probe)
-        prober.start()
         body = {"sourceImage": bomb, "width": 64, "height": 64, "duration": 1}
-        with ThreadPoolExecutor(20) as pool:
+        with _healthz_timed(base) as health, ThreadPoolExecutor(20) as pool:
             answers = list(
                 pool.map(
                     lambda _: requests.post(f"{base}/api/image-to-video/generate", json=body, headers=auth, timeout=60),
                     range(20),
                 )
             )
-        done.set()
-        prober.join()
         assert all(a.status_code in (202, 429) for a in answers), [a.status_code for a in answers]
         assert health and max(health) < 5, "other requests are answered meanwhile"
         assert _peak_rss_mb(proc.pid) < 1024
@@ -197,7 +211,6 @@ def _thirty_six_megapixels(kind: str) -> tuple[bytes, str]:
 def test_eight_36_megapixel_uploads_at_once_stay_within_the_decode_bound(tmp_path, kind):
     """Each is checked in the request and rendered by the in-process worker of the same server; the whole
     server grows by at most ~500 MB, and /healthz answers throughout."""
-    import threading
     from concurrent.futures import ThreadPoolExecutor
 
     data, content_type = _thirty_six_megapixels(kind)
@@ -205,18 +218,6 @@ def test_eight_36_megapixel_uploads_at_once_stay_within_the_decode_bound(tmp_pat
     auth = {"Authorization": f"Token {owner['token']}"}
     try:
         baseline = _peak_rss_mb(proc.pid)
-        slowest: list[float] = []
-        done = threading.Event()
-
-        def probe():
-            while not done.is_set():
-                started = time.monotonic()
-                assert requests.get(f"{base}/healthz", timeout=10).ok
-                slowest.append(time.monotonic() - started)
-                time.sleep(0.2)
-
-        prober = threading.Thread(target=probe)
-        prober.start()
 
         def upload(_):
             files = {"sourceImage": (f"big.{content_type.split('/')[1]}", data, content_type)}
@@ -225,7 +226,7 @@ def test_eight_36_megapixel_uploads_at_once_stay_within_the_decode_bound(tmp_pat
                 f"{base}/api/image-to-video/generate", files=files, data=form, headers=auth, timeout=120
             )
 
-        try:
+        with _healthz_timed(base) as slowest:
             with ThreadPoolExecutor(8) as pool:
                 answers = list(pool.map(upload, range(8)))
             assert [a.status_code for a in answers] == [202] * 8, [a.text for a in answers]
@@ -239,9 +240,6 @@ def test_eight_36_megapixel_uploads_at_once_stay_within_the_decode_bound(tmp_pat
                 return states if all(s in ("completed", "failed") for s in states) else None
 
             assert eventually(all_done, 240, "the eight renders end") == ["completed"] * 8
-        finally:
-            done.set()
-            prober.join()
         grown = _peak_rss_mb(proc.pid) - baseline
         print(f"{kind}: +{grown:.0f} MB peak over {baseline:.0f} MB")
         assert grown < 500, f"{kind}: the server grew by {grown:.0f} MB"
