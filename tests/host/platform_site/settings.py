@@ -109,3 +109,11 @@ if importlib.util.find_spec("django_celery_beat"):
 
 # Optional: the apps' settings, in one dict (only to make the sweeps quick enough to watch here).
 IMAGE_TO_VIDEO = {"RECOVER_EVERY": 1.0, "UPLOAD_DIR": os.environ.get("HOST_SCRATCH", "/tmp/host-scratch")}
+
+# The platform's own logging: a request's error goes to the web log with its traceback (DEBUG is off).
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"django.request": {"handlers": ["console"], "level": "ERROR"}},
+}
