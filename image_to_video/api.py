@@ -28,6 +28,7 @@ from assets.policy import PageSizePagination
 from . import events, selectors, services
 from .conf import get_config
 from .engine import EngineError, plan_video
+from .fields import engine_error_sentence
 from .models import FINAL_STATUSES, Job, JobStatus
 from .outputs import BatchOut, DeliveryOut, JobOut, PlanOut, SecretOut
 from .policies import AppApiPolicy
@@ -183,7 +184,7 @@ class PlanView(AppApiPolicy, APIView):
         try:
             plan = plan_video(data["source"].data, data["params"])
         except EngineError as exc:
-            raise ValidationError({"sourceImage": [str(exc)[:1].upper() + str(exc)[1:] + "."]}) from None
+            raise ValidationError({"sourceImage": [engine_error_sentence(exc)]}) from None
         return Response(PlanOut(plan).data)
 
 

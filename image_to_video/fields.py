@@ -38,6 +38,13 @@ def _file_name(given: str | None) -> str:
     return "".join(c for c in base if c.isprintable())[:200]
 
 
+def engine_error_sentence(exc: EngineError) -> str:
+    """What the engine found wrong with a photo, as the sentence a 400 carries ("image too small" ->
+    "Image too small.")."""
+    text = str(exc)
+    return text[:1].upper() + text[1:] + "."
+
+
 @extend_schema_field({"type": "string", "description": "data:image/…;base64,… URI, or a file in multipart"})
 class SourceImageField(serializers.Field):
     """A data URI (JSON) or an uploaded file (multipart), checked to be a whole, decodable image."""
@@ -82,7 +89,7 @@ class SourceImageField(serializers.Field):
                     load_image(data, min_size=(64, 64))
             # Larger PNG/WebP: what the header says is checked here; the full decode is the worker's.
         except EngineError as exc:
-            raise serializers.ValidationError(str(exc)[:1].upper() + str(exc)[1:] + ".") from None
+            raise serializers.ValidationError(engine_error_sentence(exc)) from None
         return SourceImage(data=data, content_type=info.content_type, extension=EXTENSIONS[info.format], name=name)
 
     def to_representation(self, value):

@@ -7,7 +7,7 @@ success, so a failed or canceled render never leaves a half-written video.
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -35,8 +35,10 @@ class _Encoder:
         os.makedirs(directory, exist_ok=True)
         # The writer's pid in the name lets a sweep tell a dead process's leftover from a live render.
         prefix = f".partial-{os.getpid()}-"
-        fd, self._tmp = tempfile.mkstemp(dir=directory, prefix=prefix, suffix=os.path.splitext(self.path)[1])
-        os.close(fd)
+        self._tmp = os.path.join(directory, f"{prefix}{secrets.token_hex(8)}{os.path.splitext(self.path)[1]}")
+        # Made the way any file is (0666 less the umask): mkstemp's 0600 left videos that only the
+        # worker's own user could read, where a web process or a person running the CLI reads them.
+        os.close(os.open(self._tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
         self.container = av.open(self._tmp, "w", format=container_format, options=options or {})
         self._pts = 0
         self._closed = False

@@ -25,7 +25,7 @@ from .jobs import (
     queue_run,
     request_fingerprint,
 )
-from .lifecycle import job_complete, job_fail, job_renew_lease, job_set_progress, job_start, transition
+from .lifecycle import job_complete, job_fail, job_set_progress, job_start, transition
 from .maintenance import job_sources_prune, jobs_recover
 from .outbound import client_secret_rotate, delivery_redeliver
 from .provider_updates import job_apply_provider_update, job_poll, poll_interval, schedule_poll
@@ -55,7 +55,6 @@ __all__ = [
     "run_next_job",
     "job_set_progress",
     "job_sources_prune",
-    "job_renew_lease",
     "job_start",
     "jobs_recover",
     "poll_interval",

@@ -256,11 +256,6 @@ def job_is_mine(job_id: Any) -> bool:
     return Job.objects.filter(pk=job_id, status=JobStatus.PROCESSING).exists()
 
 
-def job_renew_lease(job_id: Any) -> bool:
-    """Extend a running job's lease; False when the job is no longer this worker's (canceled, taken)."""
-    return bool(Job.objects.filter(pk=job_id, status=JobStatus.PROCESSING).update(lease_expires_at=lease_deadline()))
-
-
 def job_set_progress(job_id: Any, progress: int) -> None:
     """Save progress (never backwards, never past 99 before completion) and publish it."""
     progress = max(0, min(99, int(progress)))

@@ -164,3 +164,14 @@ def test_cli_names_the_bad_parameter(photo, tmp_path):
     assert proc.returncode == 2
     assert "motionDirection" in proc.stderr
     assert not (tmp_path / "x.mp4").exists()
+
+
+def test_a_video_gets_the_mode_any_new_file_gets(photo, tmp_path):
+    out = tmp_path / "out" / "a.mp4"
+    umask = os.umask(0o022)
+    try:
+        render_video(photo, out, MotionParams.for_output(out, duration=1, width=64, height=64))
+    finally:
+        os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o644, "readable by others, as the umask allows (mkstemp gave 0600)"
+    assert [p.name for p in out.parent.iterdir()] == ["a.mp4"], "nothing partial left beside it"

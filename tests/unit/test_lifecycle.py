@@ -75,13 +75,6 @@ def test_progress_is_not_written_on_a_job_that_is_not_running(tenant):
     assert Job.objects.get(pk=job.pk).progress == 0
 
 
-def test_renewing_a_lease_answers_whether_the_job_is_still_ours(tenant):
-    job = make_job(tenant, status=JobStatus.PROCESSING)
-    assert lifecycle.job_renew_lease(job.pk) is True
-    lifecycle.job_cancel_row(job.pk)
-    assert lifecycle.job_renew_lease(job.pk) is False
-
-
 def test_requeue_clears_the_lease_and_progress_and_keeps_the_attempt(tenant):
     job = make_job(tenant)
     lifecycle.job_start(job.pk)
