@@ -7,6 +7,7 @@ import pytest
 from image_to_video.engine import InvalidParameter, MotionParams, render_video
 from image_to_video.engine.camera import CameraPath, Keyframe
 from image_to_video.engine.encode import open_encoder
+from image_to_video.engine.fit import fit_video
 from image_to_video.engine.probe import inspect_video
 from image_to_video.engine.render import FrameRenderer
 from tests.conftest import ASTRONAUT
@@ -78,6 +79,34 @@ def test_a_loop_wraps_with_an_ordinary_step_and_still_moves(tmp_path, motion_typ
     path = result.camera_path
     assert path[0] == {**path[-1], "t": path[0]["t"], "ease": path[0]["ease"]}, "the path ends where it began"
     assert path[-1]["t"] == pytest.approx(2.0), "one period is the clip: the frame after the last is the first"
+
+
+@pytest.mark.parametrize("fmt", ["mp4", "gif"])
+def test_a_providers_one_way_clip_is_fitted_to_a_seamless_loop(tmp_path, fmt):
+    """Runway makes one-way clips: fitted with ``loop``, the clip goes forward for the first half and back
+    for the second, so frame i is frame total - i and the frame after the last is the first."""
+    clip = tmp_path / "provider.mp4"
+    render_video(ASTRONAUT, clip, MotionParams(motion_type="pan", width=256, height=144, duration=2))
+    out = tmp_path / f"loop.{fmt}"
+    result = fit_video(clip, out, width=128, height=96, duration=2, output_format=fmt, loop=True)
+    frames = _grey(out)
+    total = len(frames)
+    assert total == result.frame_count == {"mp4": 60, "gif": 30}[fmt]
+
+    def apart(i: int, j: int) -> float:
+        return float(np.abs(frames[i] - frames[j % total]).mean())
+
+    for i in range(1, total // 2):
+        if fmt == "gif":  # one palette, so the same picture twice is the same indices
+            assert apart(i, total - i) == 0, f"frame {i}"
+        elif i > 1:  # encoded apart, the two are one picture up to the codec: nearer than either neighbour
+            assert apart(i, total - i) < min(apart(i, total - i - 1), apart(i, total - i + 1)), f"frame {i}"
+    steps = [np.abs(a - b).mean() for a, b in zip(frames, frames[1:], strict=False)]
+    wrap = np.abs(frames[-1] - frames[0]).mean()
+    assert np.median(steps) > 1.0, "it moves"
+    assert wrap <= 1.5 * np.median(steps), (wrap, np.median(steps))
+    assert np.abs(frames[total // 2] - frames[0]).mean() > 5 * wrap, "the middle is far from the start"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["provider.mp4", out.name]), "no spill left"
 
 
 def test_a_looped_gif_plays_forever(tmp_path):

@@ -3,6 +3,7 @@
 import logging
 import time
 
+import numpy as np
 import pytest
 
 from assets.models import Asset
@@ -17,6 +18,7 @@ from image_to_video.providers.runway import (
 )
 from tests.conftest import data_uri, drain, eventually, generate_body, photo_bytes, wait_for_job
 from tests.service.test_pipeline import assert_filed
+from tests.videos import decode_frames
 
 GENERATE = "/api/image-to-video/generate"
 
@@ -61,8 +63,27 @@ def test_a_runway_job_is_followed_to_completion_and_filed(in_process, tenant, ru
     assert sent["promptImage"].startswith("data:image/png;base64,")
     assert sent["promptText"].startswith("A quiet morning.") and "pans left" in sent["promptText"]
     recorded = job.provider_request
-    assert recorded["ratio"] == "1104:832" and recorded["asked"] == {"width": 120, "height": 90, "duration": 2.0}
+    assert recorded["ratio"] == "1104:832" and recorded["asked"] == {"width": 120, "height": 90, "duration": 2.0, "loop": False}
     assert recorded["promptImage"].startswith("data URI (") and "base64" not in recorded["promptImage"]
+
+
+def test_a_runway_loop_is_its_clip_played_there_and_back(in_process, tenant, runway, s3, tmp_path):
+    """Runway's API takes one image and makes one-way clips: a loop asks it for half the length and plays
+    the clip forward, then back, so the frame after the last is the first."""
+    job_id = _post(tenant, motionType="pan", motionDirection="right", loop=True, duration=4, outputFormat="gif", width=96, height=64)
+    job = wait_for_job(job_id, asset=True)
+    assert job.status == "completed", job.error_message
+    sent = runway.tasks[job.provider_task_id]["request"]
+    assert sent["duration"] == 2, "half the loop: the other half is the same frames back"
+    assert job.provider_request["asked"]["loop"] is True
+    video = tmp_path / "loop.gif"
+    with job.asset.file.open("rb") as stored:
+        video.write_bytes(stored.read())
+    frames = [f.astype(float) for f in decode_frames(video, "gray")]
+    total = len(frames)
+    assert total == 60 and job.asset.metadata["loop"] is True
+    assert all(np.array_equal(frames[i], frames[total - i]) for i in range(1, total // 2)), "there and back"
+    assert np.abs(frames[total // 2] - frames[0]).mean() > 5 * np.abs(frames[-1] - frames[0]).mean()
 
 
 def test_transient_500_429_and_timeouts_are_retried(in_process, tenant, runway, s3):

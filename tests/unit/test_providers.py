@@ -43,6 +43,7 @@ def test_a_runway_request_carries_the_move_in_words_and_the_nearest_ratio_and_du
         "width": 96,
         "height": 64,
         "duration": 1.0,
+        "loop": False,
     }
 
 

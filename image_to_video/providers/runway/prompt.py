@@ -55,7 +55,6 @@ def motion_prompt(
     *,
     focus: object = "center",
     keyframes: list[dict] | None = None,
-    loop: bool = False,
 ) -> str:
     """The camera move in words (Runway has no camera parameters): the move, where it looks, its pace."""
     pace = "very gentle" if strength <= 25 else "gentle" if strength <= 50 else "steady" if strength <= 75 else "bold"
@@ -78,8 +77,6 @@ def motion_prompt(
             sense = {"in": "pushing in", "out": "pulling back"}.get(direction, f"drifting {direction} while pushing in")
             move = f"a cinematic camera move, {sense} on {target} with a slight roll"
         text = f"Static scene, {pace} camera motion: {move}. Smooth, stable, no cuts."
-    if loop:  # the API as documented takes one image, so a loop is asked for in words
-        text += " Seamless loop: the camera returns to where it started, the last frame matching the first."
     if user_text:
         text = f"{user_text.strip()} {text}"
     return text[:1000]

@@ -115,15 +115,15 @@ class RunwayProvider(VideoProvider):
                 request.prompt_text,
                 focus=request.focus,
                 keyframes=request.keyframes,
-                loop=params.loop,
             ),
-            "duration": nearest_duration(model, params.duration),
+            # A loop is Runway's one-way clip played there and back (fit_video), so it needs half the length.
+            "duration": nearest_duration(model, params.duration / 2 if params.loop else params.duration),
             **MODELS[model].get("extra", {}),
         }
         record = dict(
             payload,
             promptImage=recorded_image,
-            asked={"width": params.width, "height": params.height, "duration": params.duration},
+            asked={"width": params.width, "height": params.height, "duration": params.duration, "loop": params.loop},
         )
         return payload, record
 
@@ -179,6 +179,7 @@ class RunwayProvider(VideoProvider):
                 duration=params.duration,
                 output_format=params.output_format,
                 video_codec=params.video_codec,
+                loop=params.loop,
             )
         return output
 
