@@ -63,14 +63,28 @@ def test_a_runway_job_is_followed_to_completion_and_filed(in_process, tenant, ru
     assert sent["promptImage"].startswith("data:image/png;base64,")
     assert sent["promptText"].startswith("A quiet morning.") and "pans left" in sent["promptText"]
     recorded = job.provider_request
-    assert recorded["ratio"] == "1104:832" and recorded["asked"] == {"width": 120, "height": 90, "duration": 2.0, "loop": False}
+    assert recorded["ratio"] == "1104:832" and recorded["asked"] == {
+        "width": 120,
+        "height": 90,
+        "duration": 2.0,
+        "loop": False,
+    }
     assert recorded["promptImage"].startswith("data URI (") and "base64" not in recorded["promptImage"]
 
 
 def test_a_runway_loop_is_its_clip_played_there_and_back(in_process, tenant, runway, s3, tmp_path):
     """Runway's API takes one image and makes one-way clips: a loop asks it for half the length and plays
     the clip forward, then back, so the frame after the last is the first."""
-    job_id = _post(tenant, motionType="pan", motionDirection="right", loop=True, duration=4, outputFormat="gif", width=96, height=64)
+    job_id = _post(
+        tenant,
+        motionType="pan",
+        motionDirection="right",
+        loop=True,
+        duration=4,
+        outputFormat="gif",
+        width=96,
+        height=64,
+    )
     job = wait_for_job(job_id, asset=True)
     assert job.status == "completed", job.error_message
     sent = runway.tasks[job.provider_task_id]["request"]
