@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from .camera import CameraPath, Keyframe
+from .errors import InvalidImage
 from .motion import MotionEnd, motion_ends
 from .params import MotionParams
 from .subject import Subject
@@ -294,7 +295,7 @@ def _smallest_base(fits: Callable[[float], bool], what: str) -> float:
     while not fits(high):
         low, high = high, high * 1.25
         if high > 64:
-            raise ValueError(f"no base zoom keeps {what} inside the photo")
+            raise InvalidImage(f"the photo is too small for {what}: no zoom keeps it inside the photo")
     for _ in range(40 if low < high else 0):
         mid = math.sqrt(low * high)
         low, high = (low, mid) if fits(mid) else (mid, high)
@@ -332,7 +333,8 @@ def _zoom(
     def place(zoom: float) -> tuple[tuple[float, float], bool | None, bool]:
         z, a = np.array([zoom]), np.array([0.0])
         found = _choose(_axis_constraints(geo, z, a, (np.zeros(1), np.zeros(1)), focus, box), focus)
-        assert found is not None  # at zoom >= 1 a centred frame is inside the photo
+        if found is None:  # at zoom >= base a centred frame is inside any photo of MIN_SIDE or more
+            raise InvalidImage("the photo is too small for this move: no frame fits inside it")
         return found
 
     far_anchor, far_kept, _ = place(far)

@@ -25,6 +25,9 @@ from .errors import InvalidImage
 
 MAX_PIXELS = 40_000_000
 MAX_SIDE = 12_000
+# Framing keeps 2 px clear of each edge for the interpolation taps (framing.EDGE_MARGIN): a photo of 4 px or
+# fewer on a side leaves no frame inside it, so no move; twice that is the least a photo may have.
+MIN_SIDE = 8
 ACCEPTED_FORMATS = {"JPEG": "image/jpeg", "MPO": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 FLATTEN_BACKGROUND = (255, 255, 255)
 
@@ -77,6 +80,8 @@ def _open(source: Source) -> Image.Image:
     width, height = image.size
     if width < 1 or height < 1:
         raise InvalidImage("the image has no pixels")
+    if min(width, height) < MIN_SIDE:
+        raise InvalidImage(f"the image is {width}×{height}; at least {MIN_SIDE} px on a side are needed")
     if width * height > MAX_PIXELS or max(width, height) > MAX_SIDE:
         raise InvalidImage(
             f"the image is {width}×{height}; at most {MAX_PIXELS // 1_000_000} megapixels "

@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from image_to_video.engine import InvalidImage, InvalidParameter, MotionParams, load_image, render_video
+from image_to_video.engine import (
+    InvalidImage,
+    InvalidParameter,
+    MotionParams,
+    load_image,
+    plan_video,
+    render_video,
+)
 from image_to_video.engine.source import probe_image
 
 
@@ -104,6 +111,8 @@ def test_reduced_decoding_respects_exif_rotation():
         (_png_header_only(20000, 100), "12000 px"),
         (_png_header_only(7000, 7000), "40 megapixels"),
         (_png_header_only(100000, 100000), "too large"),
+        (_png_header_only(1, 1), "1×1; at least 8 px"),
+        (_png_header_only(4000, 4), "4000×4; at least 8 px"),
     ],
 )
 def test_bad_images_are_named(data, message, tmp_path):
@@ -114,6 +123,21 @@ def test_bad_images_are_named(data, message, tmp_path):
     with pytest.raises(InvalidImage, match=message):
         render_video(path, tmp_path / "o.mp4", MotionParams(width=64, height=64, duration=1))
     assert not (tmp_path / "o.mp4").exists()
+
+
+@pytest.mark.parametrize("size", [(8, 8), (8, 600), (3000, 8)])
+def test_the_smallest_photos_take_every_move(size, tmp_path):
+    """8 px on a side is the least accepted, and enough for every move at any output shape."""
+    buf = io.BytesIO()
+    Image.effect_noise(size, 60).convert("RGB").save(buf, "PNG")
+    moves = [("zoom", "in"), ("zoom", "out"), ("pan", "left"), ("pan", "up"), ("rotation", "right"), ("complex", "in")]
+    for motion_type, direction in moves:
+        for width, height in [(64, 64), (1920, 1080), (1080, 1920)]:
+            params = MotionParams(motion_type=motion_type, motion_direction=direction, width=width, height=height)
+            assert len(plan_video(buf.getvalue(), params).camera_path) >= 2
+    out = tmp_path / "o.mp4"
+    render_video(buf.getvalue(), out, MotionParams(motion_type="complex", width=64, height=64, duration=1, fps=4))
+    assert out.stat().st_size > 0
 
 
 def test_truncated_images_are_corrupt_not_a_crash():

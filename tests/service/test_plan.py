@@ -3,7 +3,7 @@
 import pytest
 
 from image_to_video.models import Job
-from tests.conftest import ASTRONAUT, data_uri, generate_body, upload_files, wait_for_job
+from tests.conftest import ASTRONAUT, data_uri, generate_body, photo_bytes, upload_files, wait_for_job
 
 PLAN = "/api/image-to-video/plan"
 GENERATE = "/api/image-to-video/generate"
@@ -59,6 +59,7 @@ def test_multipart_plans_too(tenant):
     "override,field",
     [
         ({"sourceImage": "data:image/png;base64,aGVsbG8="}, "sourceImage"),
+        ({"sourceImage": data_uri(photo_bytes(1, 1))}, "sourceImage"),
         ({"width": 63}, "width"),
         ({"keyframes": [{"t": 0}, {"t": 5}]}, "keyframes[1].t"),
         ({"motionType": "wobble"}, "motionType"),

@@ -40,6 +40,8 @@ BAD_JSON = [
     ("truncated jpeg", {"sourceImage": data_uri(_truncated_jpeg(), "image/jpeg")}, "sourceImage"),
     ("image bomb header", {"sourceImage": data_uri(_png_claiming(50000, 50000))}, "sourceImage"),
     ("over 40 megapixels", {"sourceImage": data_uri(_png_claiming(8000, 6000))}, "sourceImage"),
+    ("photo of one pixel", {"sourceImage": data_uri(photo_bytes(1, 1))}, "sourceImage"),
+    ("photo 4 px high", {"sourceImage": data_uri(photo_bytes(400, 4))}, "sourceImage"),
     ("bmp image", {"sourceImage": data_uri(b"BM" + b"\0" * 100)}, "sourceImage"),
     ("missing image", {"sourceImage": ...}, "sourceImage"),
     ("image as number", {"sourceImage": 42}, "sourceImage"),
