@@ -1,3 +1,5 @@
+from typing import Any
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
@@ -5,13 +7,30 @@ from rest_framework import serializers
 from .conf import get_config
 from .models import Asset
 from .selectors import live_share_links
+from .users import user_key
+
+
+@extend_schema_field(
+    {
+        "oneOf": [{"type": "integer"}, {"type": "string"}],
+        "description": "the user's key: a number, or a string for UUID keys",
+    }
+)
+class UserKeyField(serializers.Field):
+    """The host's user key, whatever its type (``assets.users.user_key``)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(read_only=True, **kwargs)
+
+    def to_representation(self, value: Any) -> int | str:
+        return user_key(value)
 
 
 @extend_schema_serializer(component_name="Asset")
 class AssetOut(serializers.ModelSerializer):
     assetId = serializers.UUIDField(source="id", read_only=True)
     clientId = serializers.CharField(source="client_id", read_only=True, help_text="the client's key, as a string")
-    userId = serializers.IntegerField(source="user_id", read_only=True)
+    userId = UserKeyField(source="user_id")
     contentType = serializers.CharField(source="content_type", read_only=True)
     url = serializers.SerializerMethodField()
     posterUrl = serializers.SerializerMethodField()

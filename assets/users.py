@@ -10,6 +10,12 @@ from typing import Any
 from django.contrib.auth import get_user_model
 
 
+def user_key(pk: Any) -> int | str:
+    """A user's key as it goes on the wire and into JSON: a number for integer keys (the contract's
+    examples), else its string (a host's UUID keys, which JSON cannot carry as they are)."""
+    return pk if isinstance(pk, int) else str(pk)
+
+
 def user_by_natural_key(value: str) -> Any:
     model = get_user_model()
     try:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
+from assets.serializers import UserKeyField
+
 from .models import Job, JobStatus, WebhookDelivery
 
 
@@ -52,7 +54,7 @@ class JobOut(serializers.Serializer):
 
     jobId = serializers.UUIDField(source="id", read_only=True)
     clientId = serializers.CharField(source="client_id", read_only=True, help_text="the client's key, as a string")
-    userId = serializers.IntegerField(source="user_id", read_only=True)
+    userId = UserKeyField(source="user_id")
     status = serializers.SerializerMethodField()
     progress = serializers.IntegerField(read_only=True, help_text="0-100")
     provider = serializers.CharField(read_only=True, help_text="local | runway")

@@ -25,7 +25,7 @@ TICKET_SECONDS = 60
 
 @dataclass(frozen=True)
 class Ticket:
-    user_id: int
+    user_id: str  # the user's key as a string: integer and UUID keys alike
     client_id: str
 
 
@@ -34,7 +34,7 @@ def _signer() -> signing.TimestampSigner:
 
 
 def ticket_issue(*, user_id: Any, client_id: Any) -> str:
-    return _signer().sign_object({"u": user_id, "c": str(client_id), "n": secrets.token_urlsafe(12)})
+    return _signer().sign_object({"u": str(user_id), "c": str(client_id), "n": secrets.token_urlsafe(12)})
 
 
 def ticket_redeem(value: str) -> Ticket | None:
@@ -47,7 +47,7 @@ def ticket_redeem(value: str) -> Ticket | None:
         first_use = cache.add(f"ws-ticket-used:{data['n']}", 1, timeout=TICKET_SECONDS * 2)
     except Exception:  # the cache is down: refuse rather than allow a replay
         return None
-    return Ticket(user_id=int(data["u"]), client_id=str(data["c"])) if first_use else None
+    return Ticket(user_id=str(data["u"]), client_id=str(data["c"])) if first_use else None
 
 
 PROTOCOL = "image-to-video"

@@ -117,7 +117,10 @@ def main() -> int:
         done = subprocess.run([PY, "manage.py", "check"], cwd=HERE, env=env, capture_output=True, text=True)
         assert done.returncode != 0 and "image_to_video.E001" in done.stderr and "django_filters" in done.stderr
 
-    @check(f"migrate; tenants and e-mail-only users ({'its own organisations' if OWN_TENANTS else 'tenancy'})")
+    @check(
+        "migrate; tenants and e-mail-only users "
+        + ("(its own organisations, UUID user keys)" if OWN_TENANTS else "(tenancy, integer user keys)")
+    )
     def _() -> None:
         manage("migrate", "--noinput", "-v0")
         make = "make_org" if OWN_TENANTS else "create_client"  # no tenancy app with its own tenants
@@ -125,6 +128,12 @@ def main() -> int:
         state["bob"] = json.loads(manage(make, "Other", "--user", "bob@example.com", "--password", "pw-Bob-22"))
         if OWN_TENANTS:
             assert state["alice"]["clientId"].isdigit(), state["alice"]  # integer keys, strings on the wire
+            assert len(state["alice"]["userId"]) == 36, state["alice"]  # its users have UUID keys
+        else:
+            assert isinstance(state["alice"]["userId"], int), state["alice"]
+        rotated = json.loads(manage("rotate_token", "bob@example.com"))
+        assert rotated["userId"] == state["bob"]["userId"] and rotated["token"] != state["bob"]["token"], rotated
+        state["bob"]["token"] = rotated["token"]
         env = dict(os.environ, DJANGO_SUPERUSER_PASSWORD="pw-Admin-333")
         manage("createsuperuser", "--noinput", "--email", "admin@example.com", env=env)
 
@@ -206,8 +215,11 @@ def _end_to_end(base: str, state: dict) -> None:
     def _() -> None:
         job = requests.get(f"{base}/video/api/jobs/{state['job']['jobId']}", headers=auth).json()
         assert job["status"] == "completed" and job["assetId"], job
+        # The host's user key as it is: a number for integer keys, a string for UUID keys.
+        assert job["userId"] == alice["userId"], (job["userId"], alice["userId"])
         page = requests.get(f"{base}/video/library/", headers=auth).json()
         assert page["count"] == 1 and page["results"][0]["assetId"] == job["assetId"], page
+        assert page["results"][0]["userId"] == alice["userId"], page
         listing = requests.get(f"{base}/video/api/jobs/client/{alice['clientId']}", headers=auth).json()
         assert listing["count"] == 1, listing
         state["asset"] = page["results"][0]

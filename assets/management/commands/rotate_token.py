@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from assets.models import ApiToken
-from assets.users import user_by_natural_key
+from assets.users import user_by_natural_key, user_key
 
 
 class Command(BaseCommand):
@@ -22,4 +22,4 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"no user {username!r}")
         token = ApiToken.issue(user)
-        self.stdout.write(json.dumps({"userId": user.pk, "token": token.key}))
+        self.stdout.write(json.dumps({"userId": user_key(user.pk), "token": token.key}))

@@ -7,7 +7,7 @@ from django.db import transaction
 
 from assets.clients import get_client_model
 from assets.models import ApiToken
-from assets.users import user_get_or_create
+from assets.users import user_get_or_create, user_key
 from tenancy.models import Client, Membership
 
 
@@ -36,4 +36,4 @@ class Command(BaseCommand):
             user.save(update_fields=["password"])
         Membership.objects.get_or_create(client=client, user=user)
         token = ApiToken.objects.filter(user=user).first() or ApiToken.issue(user)
-        self.stdout.write(json.dumps({"clientId": str(client.id), "userId": user.pk, "token": token.key}))
+        self.stdout.write(json.dumps({"clientId": str(client.id), "userId": user_key(user.pk), "token": token.key}))

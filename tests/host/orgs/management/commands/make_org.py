@@ -20,4 +20,4 @@ class Command(BaseCommand):
         person = get_user_model().objects.create_user(user, password)
         Seat.objects.create(organization=org, user=person)
         token = ApiToken.issue(person)
-        self.stdout.write(json.dumps({"clientId": str(org.pk), "userId": person.pk, "token": token.key}))
+        self.stdout.write(json.dumps({"clientId": str(org.pk), "userId": str(person.pk), "token": token.key}))
