@@ -1,19 +1,10 @@
 """The platform's user: e-mail only, no username field at all."""
 
-from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 
-
-class UserManager(BaseUserManager):
-    def create_user(self, email, password=None, **extra):
-        user = self.model(email=self.normalize_email(email), **extra)
-        user.set_password(password)
-        user.save()
-        return user
-
-    def create_superuser(self, email, password=None, **extra):
-        return self.create_user(email, password, is_staff=True, is_superuser=True, **extra)
+from accounts.managers import UserManager
 
 
 class User(AbstractBaseUser, PermissionsMixin):

@@ -2,20 +2,10 @@
 
 import uuid
 
-from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from accounts.managers import UserManager
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
-
-
-class MemberManager(BaseUserManager):
-    def create_user(self, email, password=None, **extra):
-        user = self.model(email=self.normalize_email(email), **extra)
-        user.set_password(password)
-        user.save()
-        return user
-
-    def create_superuser(self, email, password=None, **extra):
-        return self.create_user(email, password, is_staff=True, is_superuser=True, **extra)
 
 
 class Member(AbstractBaseUser, PermissionsMixin):
@@ -26,4 +16,4 @@ class Member(AbstractBaseUser, PermissionsMixin):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    objects = MemberManager()
+    objects = UserManager()
