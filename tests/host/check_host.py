@@ -106,10 +106,13 @@ def main() -> int:
     processes: list[subprocess.Popen] = []
     state: dict = {}
 
-    @check("manage.py check: no errors with only the adoption lines")
+    @check("manage.py check: no errors with only the adoption lines; no migrations to make under its settings")
     def _() -> None:
         out = manage("check")
         assert "no issues" in out, out
+        # A platform's CI runs this: the apps' models must not drift under the host's settings.
+        out = manage("makemigrations", "--check", "--dry-run")
+        assert "No changes detected" in out, out
 
     @check("a host missing a piece is told which, with the system check id")
     def _() -> None:
