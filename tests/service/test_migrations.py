@@ -78,3 +78,15 @@ def test_an_old_database_keeps_its_clients_jobs_assets_deliveries_and_webhook_de
     assert client_signing_secret(acme.pk) == "whsec_b2xkIHNlY3JldA=="  # deliveries still verify
     assert not ClientWebhookSettings.objects.filter(client_id=quiet.pk).exists()
     assert [c.pk for c in clients_of(django_user_model.objects.get(pk=user.pk))] == [acme.pk]
+
+
+@pytest.mark.django_db
+def test_the_models_and_their_migrations_agree():
+    """A model changed without its migration would migrate a host to a schema the code does not expect."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("makemigrations", "tenancy", "assets", "image_to_video", "--check", "--dry-run", stdout=out)
+    assert "No changes detected" in out.getvalue()
