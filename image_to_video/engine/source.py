@@ -1,7 +1,8 @@
 """Reading the still image: limits checked from the header, then decoded to RGB.
 
-Every mode Pillow hands back is brought to 8-bit RGB here, so nothing after
-this module thinks about palettes, alpha, CMYK, 16-bit samples or EXIF.
+Every mode Pillow hands back is brought to 8-bit sRGB here, so nothing after
+this module thinks about palettes, alpha, CMYK, 16-bit samples, colour profiles
+or EXIF.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import av
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from .colour import to_srgb
 from .errors import InvalidImage
 
 MAX_PIXELS = 40_000_000
@@ -124,8 +126,9 @@ def load_image(source: Source, *, min_size: tuple[int, int] | None = None) -> np
     at most while it is decoded (``bench/decode_memory.py`` measures it).
     """
     image = _open(source)
+    icc_profile = image.info.get("icc_profile")  # read with the header; the decode may drop it
     with DECODE_BUDGET.spend(decode_cost(image, min_size)):
-        return _decode(source, image, min_size)
+        return to_srgb(_decode(source, image, min_size), icc_profile)
 
 
 def _decode(source: Source, image: Image.Image, min_size: tuple[int, int] | None) -> np.ndarray:

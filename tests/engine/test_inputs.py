@@ -17,6 +17,7 @@ from image_to_video.engine import (
     render_video,
 )
 from image_to_video.engine.source import probe_image
+from tests.videos import decode_frames
 
 
 def _png_header_only(width: int, height: int) -> bytes:
@@ -33,6 +34,105 @@ def _jpeg_bytes(image, **save):
     buf = io.BytesIO()
     image.save(buf, "JPEG", **save)
     return buf.getvalue()
+
+
+def _matrix_profile(description: str, red, green, blue, gamma: float = 2.2) -> bytes:
+    """A minimal ICC v2 display profile (matrix and gamma), as phones and cameras embed: Display P3 here."""
+
+    def s15(value: float) -> bytes:
+        return struct.pack(">i", round(value * 65536))
+
+    def xyz(x: float, y: float, z: float) -> bytes:
+        return b"XYZ " + b"\0" * 4 + s15(x) + s15(y) + s15(z)
+
+    text = description.encode() + b"\0"
+    desc = b"desc" + b"\0" * 4 + struct.pack(">I", len(text)) + text + b"\0" * 8 + b"\0" * 3 + b"\0" * 67
+    curve = b"curv" + b"\0" * 4 + struct.pack(">IH", 1, round(gamma * 256)) + b"\0" * 2
+    tags = [
+        (b"desc", desc),
+        (b"wtpt", xyz(0.9642, 1.0, 0.8249)),
+        (b"rXYZ", xyz(*red)),
+        (b"gXYZ", xyz(*green)),
+        (b"bXYZ", xyz(*blue)),
+        (b"rTRC", curve),
+        (b"gTRC", curve),
+        (b"bTRC", curve),
+        (b"cprt", b"text" + b"\0" * 4 + b"none\0\0\0\0"),
+    ]
+    offset = 128 + 4 + 12 * len(tags)
+    table, body = b"", b""
+    for signature, data in tags:
+        table += signature + struct.pack(">II", offset + len(body), len(data))
+        body += data + b"\0" * (-len(data) % 4)
+    size = offset + len(body)
+    header = (
+        struct.pack(">I", size)
+        + b"lcms"
+        + struct.pack(">I", 0x02100000)
+        + b"mntrRGB XYZ "
+        + b"\0" * 12
+        + b"acsp"
+        + b"\0" * 24
+        + struct.pack(">I", 0)
+        + s15(0.9642)
+        + s15(1.0)
+        + s15(0.8249)
+        + b"\0" * 48
+    )
+    assert len(header) == 128, len(header)
+    return header + struct.pack(">I", len(tags)) + table + body
+
+
+P3_PRIMARIES = ((0.5151, 0.2412, -0.0011), (0.2920, 0.6922, 0.0419), (0.1571, 0.0666, 0.7841))  # D50-adapted
+DISPLAY_P3 = _matrix_profile("Display P3", *P3_PRIMARIES)
+
+
+def _srgb_reference(rgb, red, green, blue, gamma: float = 2.2) -> np.ndarray:
+    """The same conversion worked by hand: the photo's primaries to XYZ (D50), then to sRGB's."""
+    to_xyz = np.array([red, green, blue]).T
+    srgb_to_xyz = np.array([(0.4361, 0.2225, 0.0139), (0.3851, 0.7169, 0.0971), (0.1431, 0.0606, 0.7141)]).T
+    linear = np.linalg.solve(srgb_to_xyz, to_xyz @ (np.asarray(rgb, float) / 255) ** gamma)
+    linear = np.clip(linear, 0, 1)
+    encoded = np.where(linear <= 0.0031308, 12.92 * linear, 1.055 * linear ** (1 / 2.4) - 0.055)
+    return np.round(encoded * 255)
+
+
+@pytest.mark.parametrize(
+    "fmt,save", [("PNG", {}), ("JPEG", {"quality": 100, "subsampling": 0}), ("WEBP", {"lossless": True})]
+)
+def test_a_display_p3_photo_is_brought_to_srgb(fmt, save):
+    colours = [(200, 100, 50), (40, 160, 90), (128, 128, 128), (30, 60, 220)]
+    pixels = np.repeat(np.array(colours, np.uint8), 16, axis=0).reshape(4, 16, 3).repeat(16, axis=0)
+    buf = io.BytesIO()
+    Image.fromarray(pixels).save(buf, fmt, icc_profile=DISPLAY_P3, **save)
+    decoded = load_image(buf.getvalue())
+    for row, colour in enumerate(colours):
+        got = decoded[row * 16 + 8, 8].astype(int)
+        expected = _srgb_reference(colour, *P3_PRIMARIES)
+        assert np.abs(got - expected).max() <= 2, (colour, got, expected)
+    assert decoded[8, 8, 0] - decoded[8, 8, 2] > 200 - 50 + 20, "the P3 orange is more saturated in sRGB numbers"
+    grey = decoded[40, 8].astype(int)
+    assert grey.max() - grey.min() <= 1, "neutral stays neutral"
+
+
+def test_srgb_untagged_and_broken_profiles_leave_the_pixels_as_they_are():
+    from PIL import ImageCms
+
+    pixels = np.full((16, 16, 3), (200, 100, 50), np.uint8)
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    for profile in (None, srgb, b"not a profile" * 10, DISPLAY_P3[:200]):
+        buf = io.BytesIO()
+        Image.fromarray(pixels).save(buf, "PNG", **({"icc_profile": profile} if profile else {}))
+        assert (load_image(buf.getvalue())[8, 8] == (200, 100, 50)).all(), profile
+
+
+def test_the_video_shows_the_photo_in_srgb(tmp_path):
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 64), (200, 100, 50)).save(buf, "PNG", icc_profile=DISPLAY_P3)
+    out = tmp_path / "p3.mp4"
+    render_video(buf.getvalue(), out, MotionParams(width=64, height=64, duration=1))
+    middle = decode_frames(out)[0][32, 32].astype(int)
+    assert np.abs(middle - _srgb_reference((200, 100, 50), *P3_PRIMARIES)).max() <= 6, middle
 
 
 def test_exif_orientation_is_applied():
