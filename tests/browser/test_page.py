@@ -423,14 +423,25 @@ def test_settings_survive_a_reload_and_a_bad_size_is_explained(live_server_asgi,
     error.wait_for(state="visible")
     assert "even number" in error.inner_text() and "640 or 642" in error.inner_text()
     assert page.get_by_label("Width").get_attribute("aria-invalid") == "true"
-    # A tiny photo is flagged before anything is sent.
+    # A tiny photo dropped anywhere on the page (on its heading, far from the photo's box) takes the photo's
+    # place, and is flagged before anything is sent.
     tiny = ARTIFACTS / "tiny.png"
     from PIL import Image
 
     Image.new("RGB", (64, 64), (90, 90, 90)).save(tiny)
     page.get_by_label("Width").fill("1080")
-    page.set_input_files("#sourceImage", str(tiny))
-    page.wait_for_selector("#photo-warning:text('will look soft')")
+    page.evaluate(
+        """async (bytes) => {
+        const data = new DataTransfer();
+        data.items.add(new File([new Uint8Array(bytes)], 'tiny.png', {type: 'image/png'}));
+        const heading = document.querySelector('h1');
+        heading.dispatchEvent(new DragEvent('dragover', {dataTransfer: data, bubbles: true, cancelable: true}));
+        heading.dispatchEvent(new DragEvent('drop', {dataTransfer: data, bubbles: true, cancelable: true}));
+    }""",
+        list(tiny.read_bytes()),
+    )
+    page.wait_for_selector("#photo-warning:text('This photo is 64 × 64')")
+    assert "will look soft" in page.locator("#photo-warning").inner_text()
     _shot(page, "9-warnings")
 
 
