@@ -1016,10 +1016,16 @@ function jobCard(job) {
 function upsertJob(job, isNew = false, reveal = false) {
   if (job.clientId !== clientId()) return;
   const known = jobs.get(job.jobId);
-  if (known && Date.parse(known.updatedAt) > Date.parse(job.updatedAt)) return;  // never go backwards
-  // A final status is the last word: a live progress event still on its way (sent from the render before it
-  // saw the cancel) never brings a finished job back to "processing".
-  if (known && FINAL.has(known.status) && !FINAL.has(job.status)) return;
+  // Never go backwards; and a final status is the last word: a live progress event still on its way (sent
+  // from the render before it saw the cancel) never brings a finished job back to "processing".
+  const stale = known && (Date.parse(known.updatedAt) > Date.parse(job.updatedAt) ||
+    (FINAL.has(known.status) && !FINAL.has(job.status)));
+  if (stale) {
+    // The socket can show a new job before the submit's own answer arrives: that answer is older, but the
+    // card it asked to reveal is there, and a keyboard user's focus still goes to it.
+    if (reveal) revealCard($(`job-${job.jobId}`));
+    return;
+  }
   jobs.set(job.jobId, job);
   const card = jobCard(job);
   const existing = $(`job-${job.jobId}`);
@@ -1036,11 +1042,14 @@ function upsertJob(job, isNew = false, reveal = false) {
     if (hadFocus) card.focus({preventScroll: true});
   } else if (isNew) list.prepend(card);
   else list.append(card);
-  if (reveal) {
-    card.scrollIntoView({block: "center", behavior: "smooth"});
-    card.focus({preventScroll: true});
-  }
+  if (reveal) revealCard(card);
   tellProgress(job, known);
+}
+
+function revealCard(card) {
+  if (!card) return;
+  card.scrollIntoView({block: "center", behavior: "smooth"});
+  card.focus({preventScroll: true});
 }
 
 function tellProgress(job, before) {
