@@ -57,9 +57,7 @@ class AssetFileView(ApiPolicy):
             asset = None
         if asset is None:
             raise Http404
-        return part_response(
-            asset, self.part, {"Cache-Control": "private, max-age=300", "X-Content-Type-Options": "nosniff"}
-        )
+        return part_response(asset, self.part, MEMBERS_ONLY)
 
 
 class AssetShareView(ApiPolicy):

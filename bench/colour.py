@@ -21,7 +21,7 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from image_to_video.engine.source import load_image  # noqa: E402
-from tests.engine.test_inputs import DISPLAY_P3  # noqa: E402
+from tests.colour_profiles import DISPLAY_P3  # noqa: E402
 
 
 def _jpeg(pixels: np.ndarray, **save) -> bytes:

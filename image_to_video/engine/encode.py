@@ -15,6 +15,7 @@ from types import TracebackType
 from typing import Any
 
 import av
+import cv2
 import numpy as np
 from PIL import Image
 
@@ -82,6 +83,14 @@ class _Encoder:
     def frame_from_rgb(self, data: np.ndarray[Any, np.dtype[np.uint8]]) -> av.VideoFrame:
         """A frame from an RGB array (encoders taking RGB)."""
         raise NotImplementedError
+
+    def planes_from_rgb(self, rgb: np.ndarray[Any, np.dtype[np.uint8]]) -> np.ndarray[Any, np.dtype[np.uint8]]:
+        """An RGB picture as the one array this encoder's frames are made from (to keep, then
+        ``frame_from_planes``): the RGB itself, or I420 planes for YUV encoders."""
+        return rgb
+
+    def frame_from_planes(self, planes: np.ndarray[Any, np.dtype[np.uint8]]) -> av.VideoFrame:
+        return self.frame_from_rgb(planes)
 
     def __enter__(self) -> _Encoder:
         return self
@@ -169,6 +178,12 @@ class YuvEncoder(_Encoder):
         ctx.colorspace, ctx.color_range = 6, 1  # SMPTE 170M (BT.601) matrix, limited ("tv") range
         ctx.color_primaries, ctx.color_trc = 1, 1  # sRGB photos have BT.709 primaries
         self.stream = stream
+
+    def planes_from_rgb(self, rgb: np.ndarray[Any, np.dtype[np.uint8]]) -> np.ndarray[Any, np.dtype[np.uint8]]:
+        return np.asarray(cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420), np.uint8)
+
+    def frame_from_planes(self, planes: np.ndarray[Any, np.dtype[np.uint8]]) -> av.VideoFrame:
+        return av.VideoFrame.from_ndarray(planes, format="yuv420p")
 
     def blank(self) -> tuple[av.VideoFrame, list[np.ndarray[Any, np.dtype[np.uint8]]]]:
         """A new frame and writable views of its Y, U, V planes, to render into without a copy."""

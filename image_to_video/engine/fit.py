@@ -19,7 +19,7 @@ import av
 import cv2
 import numpy as np
 
-from .encode import CONTENT_TYPES, _Encoder, open_encoder
+from .encode import CONTENT_TYPES, open_encoder
 from .errors import InvalidImage
 from .params import DEFAULT_FPS, MotionParams
 from .pipeline import RenderResult
@@ -114,7 +114,7 @@ def fit_video(
                         palette_source=frame,
                         video_codec=params.video_codec,
                     )
-                planes = _encoder_input(encoder, frame)
+                planes = encoder.planes_from_rgb(frame)
                 if forward < total:
                     if spill is None:
                         store = cleanup.enter_context(
@@ -122,11 +122,11 @@ def fit_video(
                         )
                         spill = np.memmap(store, dtype=np.uint8, mode="w+", shape=(forward, *planes.shape))
                     spill[i] = planes
-                encoder.write(_as_frame(encoder, planes))
+                encoder.write(encoder.frame_from_planes(planes))
                 written += 1
             for i in range(forward, total):
                 assert encoder is not None and spill is not None
-                encoder.write(_as_frame(encoder, np.asarray(spill[total - i])))
+                encoder.write(encoder.frame_from_planes(np.asarray(spill[total - i])))
                 written += 1
             if encoder is not None:  # total >= 1, so one was opened
                 encoder.close()
@@ -149,16 +149,3 @@ def fit_video(
         duration=written / fps,
         size=os.path.getsize(out_path),
     )
-
-
-def _encoder_input(encoder: _Encoder, rgb: np.ndarray) -> np.ndarray:
-    """What the encoder takes, as one array: I420 planes for YUV encoders, else the RGB itself."""
-    if encoder.pixel_format == "yuv420p":
-        return np.asarray(cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420), np.uint8)
-    return rgb
-
-
-def _as_frame(encoder: _Encoder, planes: np.ndarray) -> av.VideoFrame:
-    if encoder.pixel_format == "yuv420p":
-        return av.VideoFrame.from_ndarray(planes, format="yuv420p")
-    return encoder.frame_from_rgb(planes)

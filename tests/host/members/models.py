@@ -2,18 +2,9 @@
 
 import uuid
 
-from accounts.managers import UserManager
-from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.models import PermissionsMixin
+from accounts.base import EmailUser
 from django.db import models
 
 
-class Member(AbstractBaseUser, PermissionsMixin):
+class Member(EmailUser):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    email = models.EmailField(unique=True)
-    is_staff = models.BooleanField(default=False)
-    is_active = models.BooleanField(default=True)
-
-    USERNAME_FIELD = "email"
-    EMAIL_FIELD = "email"
-    objects = UserManager()
